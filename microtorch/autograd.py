@@ -1,0 +1,168 @@
+"""Grad mode (no_grad, enable_grad, set_grad_enabled) and a finite-difference gradcheck."""
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+class _GradMode:
+    """Whether ops record the graph. Read on every op, so a plain class attribute."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward."""
+    return _GradMode.enabled
+
+
+class _GradModeSwitch:
+    """Sets grad mode to `mode` inside a `with` block or a decorated function, then restores it."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        _GradMode.enabled = self.prev
+
+    def __call__(self, func: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            prev = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _GradMode.enabled = prev
+
+        return wrapper
+
+
+class no_grad(_GradModeSwitch):
+    """Context manager and decorator: ops inside record no graph (eval, sampling, updates)."""
+
+    mode = False
+
+
+class enable_grad(_GradModeSwitch):
+    """Context manager and decorator: ops inside record the graph, even within no_grad."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeSwitch):
+    """Set grad mode now (as a call), or for a `with` block or a decorated function."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _GradMode.enabled
+        self.mode = bool(mode)
+        _GradMode.enabled = self.mode
+
+    def __call__(self, func: Callable) -> Callable:
+        _GradMode.enabled = self.prev  # used as a decorator: only the function changes mode
+        return super().__call__(func)
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when analytic and numerical gradients disagree."""
+
+
+def _as_tuple(x) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _flat_outputs(fn: Callable, inputs: tuple) -> list:
+    from .tensor import Tensor
+
+    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+
+
+def _numerical_jacobian(fn: Callable, inputs: tuple, wrt, eps: float) -> list[np.ndarray]:
+    """Central differences: column i of J is (f(x + eps e_i) - f(x - eps e_i)) / 2 eps."""
+    columns = []
+    with no_grad():
+        n_out = sum(o.numel() for o in _flat_outputs(fn, inputs))
+        for t in wrt:
+            flat = t._array.reshape(-1)  # a view: perturbing it perturbs t
+            jac = np.zeros((n_out, flat.size))
+            for i in range(flat.size):
+                original = flat[i]
+                flat[i] = original + eps
+                plus = np.concatenate([o._array.reshape(-1) for o in _flat_outputs(fn, inputs)])
+                flat[i] = original - eps
+                minus = np.concatenate([o._array.reshape(-1) for o in _flat_outputs(fn, inputs)])
+                flat[i] = original
+                jac[:, i] = (plus.astype(np.float64) - minus) / (2 * eps)
+            columns.append(jac)
+    return columns
+
+
+def _analytic_jacobian(fn: Callable, inputs: tuple, wrt) -> list[np.ndarray]:
+    """Row j of J is the gradient of output element j, from one backward pass per element."""
+    outputs = _flat_outputs(fn, inputs)
+    n_out = sum(o.numel() for o in outputs)
+    jacobians = [np.zeros((n_out, t.numel())) for t in wrt]
+    row = 0
+    for out in outputs:
+        for j in range(out.numel()):
+            if out.requires_grad:
+                seed = np.zeros(out.numel(), dtype=out._array.dtype)
+                seed[j] = 1.0
+                for t in wrt:
+                    t._grad = None
+                out.backward(seed.reshape(out.shape))
+                for jac, t in zip(jacobians, wrt):
+                    if t._grad is not None:
+                        jac[row] = t._grad.reshape(-1)
+            row += 1
+    return jacobians
+
+
+def gradcheck(
+    fn: Callable,
+    inputs: Sequence | object,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Compare fn's analytic gradients with central finite differences, in float64.
+
+    Every input that requires grad must be float64. Returns True, or raises GradcheckError
+    naming the input, the element and the worst mismatch (False instead if raise_exception=False).
+    """
+    inputs = _as_tuple(inputs)
+    wrt = [t for t in inputs if getattr(t, "requires_grad", False)]
+    if not wrt:
+        raise ValueError("gradcheck expects at least one input tensor with requires_grad=True")
+    for t in wrt:
+        if t.dtype != np.float64:
+            raise ValueError(f"gradcheck needs float64 inputs, got {t.dtype}: finite differences in float32 are too coarse")
+    saved = [t._grad for t in wrt]
+    try:
+        analytic = _analytic_jacobian(fn, inputs, wrt)
+        numerical = _numerical_jacobian(fn, inputs, wrt, eps)
+    finally:
+        for t, g in zip(wrt, saved):
+            t._grad = g
+    for k, (a, n) in enumerate(zip(analytic, numerical)):
+        bad = np.abs(a - n) > atol + rtol * np.abs(n)
+        if bad.any():
+            err = np.where(bad, np.abs(a - n), -1.0)
+            out_i, in_i = np.unravel_index(np.argmax(err), err.shape)
+            message = (
+                f"Jacobian mismatch for input {k} (shape {tuple(wrt[k].shape)}): output element {out_i}, "
+                f"input element {in_i}: analytic {a[out_i, in_i]:.8g} vs numerical {n[out_i, in_i]:.8g} "
+                f"({int(bad.sum())} of {bad.size} entries outside atol={atol}, rtol={rtol})"
+            )
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
+    return True

@@ -1,0 +1,1386 @@
+"""Tensor: an ndarray with reverse-mode autodiff. Each op's forward and derivative side by side.
+
+An op computes its output array, then (only when grad mode is on and an input requires grad)
+records its inputs and a `backward(g)` closure that maps the output's gradient to one gradient
+per input: raw ndarrays, or None for an input that needs none.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .autograd import _GradMode
+
+float16 = half = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+int16 = short = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+_DEFAULT_FLOAT = float32
+_DTYPE_ALIASES = {float: float32, int: int64, bool: bool_}
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+Size = tuple
+
+
+def _dtype(dtype) -> np.dtype | None:
+    """Normalise a dtype argument (numpy dtype, numpy type, or Python float/int/bool)."""
+    if dtype is None:
+        return None
+    return _DTYPE_ALIASES.get(dtype) or np.dtype(dtype)
+
+
+def _is_float(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def _new(array: np.ndarray, parents: tuple = (), backward=None) -> "Tensor":
+    """Wrap an op's output array; record the graph when given a backward and grad mode is on."""
+    t = _tensor_new(Tensor)
+    t._array = array
+    t._grad = None
+    t._retains_grad = False
+    if backward is not None and _GradMode.enabled:
+        t._requires_grad = True
+        t._parents = parents
+        t._backward = backward
+    else:
+        t._requires_grad = False
+        t._parents = ()
+        t._backward = None
+    return t
+
+
+def _needs_grad(*tensors: "Tensor") -> bool:
+    if not _GradMode.enabled:
+        return False
+    for t in tensors:
+        if t._requires_grad:
+            return True
+    return False
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a broadcast gradient back to an input's shape (d(x broadcast)/dx sums the copies)."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _scalar_dtype(value, like: np.dtype) -> np.dtype:
+    """PyTorch's rule for a Python scalar next to a tensor: it never widens the tensor's dtype,
+    but a float scalar makes an integer tensor's result the default float dtype."""
+    if isinstance(value, bool):
+        return like
+    if isinstance(value, int):
+        return int64 if like == bool_ else like
+    if like.kind in "fc":
+        return like
+    return _DEFAULT_FLOAT
+
+
+def _category(dtype: np.dtype) -> int:
+    return {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}[dtype.kind]
+
+
+def _promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch's type promotion for two tensors: the higher category wins; a 0-d tensor does
+    not widen a dimensioned one of the same category."""
+    ca, cb = _category(a.dtype), _category(b.dtype)
+    if ca != cb:
+        winner = a if ca > cb else b
+        loser = b if winner is a else a
+        if winner.ndim == 0 and loser.ndim > 0:
+            return _DEFAULT_FLOAT if _category(winner.dtype) == 2 else winner.dtype
+        return winner.dtype
+    if a.ndim == 0 and b.ndim > 0:
+        return b.dtype
+    if b.ndim == 0 and a.ndim > 0:
+        return a.dtype
+    return np.promote_types(a.dtype, b.dtype)
+
+
+def _as_tensor(value, like: "Tensor") -> "Tensor":
+    """The other operand of a binary op, as a Tensor of the right dtype."""
+    if type(value) is Tensor:
+        return value
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float, bool)):
+        return _new(np.array(value, dtype=_scalar_dtype(value, like._array.dtype)))
+    return tensor(value)
+
+
+def _broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
+    return RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
+
+
+def _binary_arrays(a: "Tensor", b: "Tensor") -> tuple[np.ndarray, np.ndarray]:
+    """The two arrays of a binary op, cast to the promoted dtype when their dtypes differ."""
+    x, y = a._array, b._array
+    if x.dtype != y.dtype:
+        dtype = _promote(x, y)
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+    return x, y
+
+
+def _normalize_dims(dim, ndim: int) -> tuple | None:
+    if dim is None:
+        return None
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})")
+    return tuple(d % ndim if ndim else 0 for d in dims)
+
+
+def _expand_reduced(grad: np.ndarray, dims: tuple | None, keepdim: bool, shape: tuple) -> np.ndarray:
+    """Reshape a reduction's gradient so it broadcasts against the input of `shape`."""
+    if dims is None:
+        return grad.reshape((1,) * len(shape))
+    if not keepdim:
+        grad = np.expand_dims(grad, dims)
+    return grad
+
+
+def _unwrap_index(index):
+    """Turn Tensors (and ranges) inside an index into ndarrays numpy understands."""
+    if type(index) is tuple:
+        return tuple(_unwrap_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._array
+    if isinstance(index, range):
+        return np.arange(index.start, index.stop, index.step)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic_index(index) -> bool:
+    """Ints, slices, None and Ellipsis select without repeats: the gradient can be assigned."""
+    items = index if type(index) is tuple else (index,)
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) and not isinstance(i, bool) for i in items)
+
+
+def _scatter_rows(index: np.ndarray, grad: np.ndarray, n_rows: int) -> np.ndarray:
+    """Sum the gradient rows of `table[index]` back into a (n_rows, ...) table gradient.
+
+    Equivalent to np.add.at(out, index, grad), but a one-hot matmul: out = onehot(index).T @ grad.
+    """
+    flat_index = index.reshape(-1)
+    rows = grad.reshape(flat_index.size, -1)
+    onehot = np.zeros((flat_index.size, n_rows), dtype=grad.dtype)
+    onehot[np.arange(flat_index.size), flat_index] = 1
+    return (onehot.T @ rows).reshape((n_rows,) + grad.shape[index.ndim:])
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it and backpropagate."""
+
+    __slots__ = ("_array", "_grad", "_requires_grad", "_parents", "_backward", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # numpy defers `ndarray op tensor` to the tensor
+
+    def __init__(self, data=None, dtype=None, requires_grad: bool = False) -> None:
+        t = tensor([] if data is None else data, dtype=dtype, requires_grad=requires_grad)
+        self._array = t._array
+        self._grad = None
+        self._requires_grad = t._requires_grad
+        self._parents = ()
+        self._backward = None
+        self._retains_grad = False
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple:
+        return self._array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user (not by an op that records the graph)."""
+        return self._backward is None
+
+    @property
+    def grad_fn(self):
+        """The backward closure of the op that made this tensor, or None for a leaf."""
+        return self._backward
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._backward is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        if value and not _is_float(self._array.dtype):
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set requires_grad in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The accumulated gradient (a Tensor sharing the gradient's storage), or None."""
+        return None if self._grad is None else _new(self._grad)
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None:
+            self._grad = None
+            return
+        array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        if array.shape != self._array.shape:
+            raise RuntimeError(f"assigned grad has shape {tuple(array.shape)} but the tensor has shape {tuple(self.shape)}")
+        self._grad = array
+
+    @property
+    def data(self) -> "Tensor":
+        """A tensor sharing this one's storage that records nothing: `p.data += -lr * p.grad`."""
+        return _new(self._array)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        return self._array.shape if dim is None else self._array.shape[dim]
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    def numel(self) -> int:
+        return self._array.size
+
+    nelement = numel
+
+    def is_floating_point(self) -> bool:
+        return _is_float(self._array.dtype)
+
+    # ------------------------------------------------------------------ autograd
+    def retain_grad(self) -> None:
+        """Keep .grad on this non-leaf tensor after backward."""
+        if self._backward is not None:
+            self._retains_grad = True
+
+    def detach(self) -> "Tensor":
+        """The same storage, cut from the graph."""
+        return _new(self._array)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into .grad of every leaf that requires grad."""
+        if not self._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if gradient is None:
+            if self._array.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            seed = np.ones_like(self._array)
+        else:
+            seed = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if seed.shape != self._array.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output has shape {tuple(seed.shape)} and output has shape {tuple(self.shape)}")
+            seed = seed.astype(self._array.dtype, copy=False)
+        _run_backward(self, seed)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared storage)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._array
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted to Scalar")
+        return self._array.reshape(-1)[0].item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._array.size == 1 and self._array.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __len__(self) -> int:
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __repr__(self) -> str:
+        array = self._array
+        if _is_float(array.dtype) and array.size and not np.all(np.isfinite(array) & (array == np.round(array))):
+            body = np.array2string(array, separator=", ", prefix="tensor(", precision=4, floatmode="fixed")
+        else:
+            body = np.array2string(array, separator=", ", prefix="tensor(")
+        extras = []
+        if array.dtype not in (float32, int64, bool_) or array.size == 0 and array.dtype != float32:
+            extras.append(f"dtype=microtorch.{array.dtype}")
+        if self._backward is not None:
+            extras.append(f"grad_fn=<{_grad_fn_name(self._backward)}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Convert to a dtype (differentiable between float dtypes); devices other than 'cpu' are refused."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if isinstance(arg, str) or arg is None:
+                if arg not in (None, "cpu"):
+                    raise RuntimeError(f"microtorch runs on the CPU only, got device {arg!r}")
+            else:
+                dtype = arg
+        if kwargs.get("device") not in (None, "cpu"):
+            raise RuntimeError(f"microtorch runs on the CPU only, got device {kwargs['device']!r}")
+        return self if dtype is None else self._cast(_dtype(dtype))
+
+    def _cast(self, dtype: np.dtype) -> "Tensor":
+        source = self._array.dtype
+        if dtype == source:
+            return self
+        out = self._array.astype(dtype)
+        if not (_is_float(dtype) and _needs_grad(self)):
+            return _new(out)
+
+        def backward(g):
+            return (g.astype(source),)
+
+        return _new(out, (self,), backward)
+
+    def float(self) -> "Tensor":
+        return self._cast(float32)
+
+    def double(self) -> "Tensor":
+        return self._cast(float64)
+
+    def half(self) -> "Tensor":
+        return self._cast(float16)
+
+    def long(self) -> "Tensor":
+        return self._cast(int64)
+
+    def int(self) -> "Tensor":
+        return self._cast(int32)
+
+    def bool(self) -> "Tensor":
+        return self._cast(bool_)
+
+    def type(self, dtype=None):
+        return str(self.dtype) if dtype is None else self._cast(_dtype(dtype))
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        try:
+            out = a + b
+        except ValueError:
+            raise _broadcast_error("add", a, b) from None
+        if not _needs_grad(self, other):
+            return _new(out)
+
+        def backward(g):
+            return _unbroadcast(g, a.shape), _unbroadcast(g, b.shape)
+
+        return _new(out, (self, other), backward)
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        try:
+            out = a - b
+        except ValueError:
+            raise _broadcast_error("sub", a, b) from None
+        if not _needs_grad(self, other):
+            return _new(out)
+
+        def backward(g):
+            return _unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)
+
+        return _new(out, (self, other), backward)
+
+    def __rsub__(self, other) -> "Tensor":
+        return _as_tensor(other, self) - self
+
+    def __mul__(self, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        try:
+            out = a * b
+        except ValueError:
+            raise _broadcast_error("mul", a, b) from None
+        if not _needs_grad(self, other):
+            return _new(out)
+        a_needs, b_needs = self._requires_grad, other._requires_grad
+
+        def backward(g):
+            return (
+                _unbroadcast(g * b, a.shape) if a_needs else None,
+                _unbroadcast(g * a, b.shape) if b_needs else None,
+            )
+
+        return _new(out, (self, other), backward)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        if not _is_float(a.dtype):
+            a, b = a.astype(_DEFAULT_FLOAT), b.astype(_DEFAULT_FLOAT)
+        try:
+            out = a / b
+        except ValueError:
+            raise _broadcast_error("div", a, b) from None
+        if not _needs_grad(self, other):
+            return _new(out)
+        b_needs = other._requires_grad
+
+        # d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
+        def backward(g):
+            ga = g / b
+            return _unbroadcast(ga, a.shape), (_unbroadcast(-ga * out, b.shape) if b_needs else None)
+
+        return _new(out, (self, other), backward)
+
+    def __rtruediv__(self, other) -> "Tensor":
+        return _as_tensor(other, self) / self
+
+    def __floordiv__(self, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        return _new(np.floor_divide(a, b))
+
+    def __mod__(self, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        return _new(np.mod(a, b))
+
+    def __pow__(self, exponent) -> "Tensor":
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            return self._pow_scalar(exponent)
+        other = _as_tensor(exponent, self)
+        a, b = _binary_arrays(self, other)
+        try:
+            out = a**b
+        except ValueError:
+            raise _broadcast_error("pow", a, b) from None
+        if not _needs_grad(self, other):
+            return _new(out)
+        a_needs, b_needs = self._requires_grad, other._requires_grad
+
+        # d(a^b)/da = b a^(b-1) ; d(a^b)/db = a^b ln(a)
+        def backward(g):
+            ga = _unbroadcast(g * b * a ** (b - 1), a.shape) if a_needs else None
+            gb = _unbroadcast(g * out * np.log(np.where(a > 0, a, 1)), b.shape) if b_needs else None
+            return ga, gb
+
+        return _new(out, (self, other), backward)
+
+    def _pow_scalar(self, exponent: float) -> "Tensor":
+        a = self._array
+        if isinstance(exponent, float) and not _is_float(a.dtype):
+            a = a.astype(_DEFAULT_FLOAT)
+        out = a**2 if exponent == 2 else a**exponent
+        if not _needs_grad(self):
+            return _new(out)
+
+        # d(a^n)/da = n a^(n-1)
+        def backward(g):
+            return (g * (2 * a if exponent == 2 else exponent * a ** (exponent - 1)),)
+
+        return _new(out, (self,), backward)
+
+    def __rpow__(self, base) -> "Tensor":
+        return _as_tensor(base, self) ** self
+
+    def pow(self, exponent) -> "Tensor":
+        return self**exponent
+
+    def __neg__(self) -> "Tensor":
+        out = -self._array
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            return (-g,)
+
+        return _new(out, (self,), backward)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def add(self, other, alpha=1) -> "Tensor":
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1) -> "Tensor":
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other) -> "Tensor":
+        return self * other
+
+    def div(self, other) -> "Tensor":
+        return self / other
+
+    def neg(self) -> "Tensor":
+        return -self
+
+    # ------------------------------------------------------------------ in place
+    def _check_inplace(self) -> None:
+        if self._requires_grad and _GradMode.enabled:
+            if self._backward is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            raise RuntimeError("microtorch does not support in-place operations on tensors that are part of a graph; use an out-of-place op")
+
+    def _inplace(self, ufunc, other) -> "Tensor":
+        self._check_inplace()
+        value = other._array if isinstance(other, Tensor) else other
+        if _GradMode.enabled and isinstance(other, Tensor) and other._requires_grad:
+            raise RuntimeError("microtorch does not record in-place operations: the right-hand side requires grad")
+        try:
+            ufunc(self._array, value, out=self._array, casting="same_kind")
+        except ValueError:
+            raise _broadcast_error(ufunc.__name__, self._array, np.asarray(value)) from None
+        except TypeError as e:  # numpy's UFuncTypeError: e.g. a float result into an int tensor
+            raise RuntimeError(f"result type {np.result_type(self._array, value)} can't be cast to the desired output type {self.dtype}") from e
+        return self
+
+    def __iadd__(self, other) -> "Tensor":
+        return self._inplace(np.add, other)
+
+    def __isub__(self, other) -> "Tensor":
+        return self._inplace(np.subtract, other)
+
+    def __imul__(self, other) -> "Tensor":
+        return self._inplace(np.multiply, other)
+
+    def __itruediv__(self, other) -> "Tensor":
+        return self._inplace(np.true_divide, other)
+
+    def add_(self, other, alpha=1) -> "Tensor":
+        return self._inplace(np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1) -> "Tensor":
+        return self._inplace(np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other) -> "Tensor":
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other) -> "Tensor":
+        return self._inplace(np.true_divide, other)
+
+    def copy_(self, src) -> "Tensor":
+        """Copy src's values into this tensor (broadcasting, casting to this dtype)."""
+        self._check_inplace()
+        self._array[...] = src._array if isinstance(src, Tensor) else src
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self._check_inplace()
+        self._array.fill(value)
+        return self
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
+        """Fill with samples from N(mean, std^2)."""
+        from .random import _numpy_rng
+
+        self._check_inplace()
+        self._array[...] = _numpy_rng(generator).standard_normal(self.shape, dtype=np.float64) * std + mean
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
+        """Fill with samples from U(a, b)."""
+        from .random import _numpy_rng
+
+        self._check_inplace()
+        self._array[...] = _numpy_rng(generator).random(self.shape) * (b - a) + a
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace()
+        self._array[_unwrap_index(index)] = value._array if isinstance(value, Tensor) else value
+
+    # ------------------------------------------------------------------ comparisons
+    def _compare(self, ufunc, other) -> "Tensor":
+        other = _as_tensor(other, self)
+        a, b = _binary_arrays(self, other)
+        try:
+            return _new(ufunc(a, b))
+        except ValueError:
+            raise _broadcast_error(ufunc.__name__, a, b) from None
+
+    def __eq__(self, other) -> "Tensor":
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other) -> "Tensor":
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other) -> "Tensor":
+        return self._compare(np.less, other)
+
+    def __le__(self, other) -> "Tensor":
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other) -> "Tensor":
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other) -> "Tensor":
+        return self._compare(np.greater_equal, other)
+
+    def eq(self, other) -> "Tensor":
+        return self == other
+
+    def __and__(self, other) -> "Tensor":
+        return self._compare(np.bitwise_and, other)
+
+    def __or__(self, other) -> "Tensor":
+        return self._compare(np.bitwise_or, other)
+
+    def __invert__(self) -> "Tensor":
+        return _new(~self._array)
+
+    def all(self) -> "Tensor":
+        return _new(np.asarray(self._array.all()))
+
+    def any(self) -> "Tensor":
+        return _new(np.asarray(self._array.any()))
+
+    def allclose(self, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+        return bool(np.allclose(self._array, _as_tensor(other, self)._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    # ------------------------------------------------------------------ matmul
+    def __matmul__(self, other) -> "Tensor":
+        if not isinstance(other, Tensor):
+            other = tensor(other)
+        a, b = _binary_arrays(self, other)
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+        try:
+            out = a @ b
+        except ValueError:
+            if a.ndim <= 2 and b.ndim <= 2:
+                left, right = "x".join(map(str, a.shape)), "x".join(map(str, b.shape))
+                raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})") from None
+            raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied") from None
+        if not _needs_grad(self, other):
+            return _new(out)
+        a_needs, b_needs = self._requires_grad, other._requires_grad
+
+        # out = a @ b: da = g @ b^T, db = a^T @ g (1-D operands as a row / a column)
+        def backward(g):
+            if a.ndim == 2 and b.ndim == 2:
+                return (g @ b.T if a_needs else None), (a.T @ g if b_needs else None)
+            a2 = a[None, :] if a.ndim == 1 else a
+            b2 = b[:, None] if b.ndim == 1 else b
+            g2 = g.reshape(g.shape + (1,) * (b.ndim == 1))
+            if a.ndim == 1:
+                g2 = np.expand_dims(g2, -2)
+            ga = gb = None
+            if a_needs:
+                ga = _unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            if b_needs:
+                gb = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            return ga, gb
+
+        return _new(out, (self, other), backward)
+
+    def __rmatmul__(self, other) -> "Tensor":
+        return tensor(other) @ self
+
+    matmul = __matmul__
+
+    # ------------------------------------------------------------------ unary
+    def exp(self) -> "Tensor":
+        out = np.exp(self._array)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d exp(x) = exp(x)
+            return (g * out,)
+
+        return _new(out, (self,), backward)
+
+    def log(self) -> "Tensor":
+        a = self._array
+        out = np.log(a)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d ln(x) = 1/x
+            return (g / a,)
+
+        return _new(out, (self,), backward)
+
+    def log10(self) -> "Tensor":
+        a = self._array
+        out = np.log10(a)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d log10(x) = 1 / (x ln 10)
+            return (g / (a * np.log(10.0)).astype(a.dtype),)
+
+        return _new(out, (self,), backward)
+
+    def sqrt(self) -> "Tensor":
+        out = np.sqrt(self._array)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d sqrt(x) = 1 / (2 sqrt(x))
+            return (g / (2 * out),)
+
+        return _new(out, (self,), backward)
+
+    def abs(self) -> "Tensor":
+        a = self._array
+        out = np.abs(a)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d|x| = sign(x), 0 at 0 as in PyTorch
+            return (g * np.sign(a),)
+
+        return _new(out, (self,), backward)
+
+    __abs__ = abs
+
+    def tanh(self) -> "Tensor":
+        out = np.tanh(self._array)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d tanh(x) = 1 - tanh(x)^2
+            return (g * (1 - out * out),)
+
+        return _new(out, (self,), backward)
+
+    def sigmoid(self) -> "Tensor":
+        a = self._array
+        out = np.exp(-np.logaddexp(0, -a)).astype(a.dtype, copy=False)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d sigmoid(x) = s (1 - s)
+            return (g * out * (1 - out),)
+
+        return _new(out, (self,), backward)
+
+    def relu(self) -> "Tensor":
+        a = self._array
+        out = np.maximum(a, 0)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d relu(x) = 1 where x > 0
+            return (g * (a > 0),)
+
+        return _new(out, (self,), backward)
+
+    def clamp(self, min=None, max=None) -> "Tensor":
+        """Limit values to [min, max]; the gradient passes only where no limit applied."""
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        a = self._array
+        lo = min._array if isinstance(min, Tensor) else min
+        hi = max._array if isinstance(max, Tensor) else max
+        out = np.clip(a, lo, hi)
+        if isinstance(min, float) or isinstance(max, float):
+            out = out.astype(_scalar_dtype(1.0, a.dtype), copy=False)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            inside = np.ones(a.shape, dtype=bool)
+            if lo is not None:
+                inside &= a >= lo
+            if hi is not None:
+                inside &= a <= hi
+            return (g * inside,)
+
+        return _new(out, (self,), backward)
+
+    clip = clamp
+
+    def sign(self) -> "Tensor":
+        return _new(np.sign(self._array))
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim: bool = False, dtype=None) -> "Tensor":
+        a = self._array
+        dims = _normalize_dims(dim, a.ndim)
+        out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else None)
+        out = np.asarray(a.sum(axis=dims, keepdims=keepdim, dtype=out_dtype))
+        if not _needs_grad(self):
+            return _new(out)
+        shape = a.shape
+
+        def backward(g):  # every input element gets the output's gradient
+            return (np.broadcast_to(_expand_reduced(g, dims, keepdim, shape), shape),)
+
+        return _new(out, (self,), backward)
+
+    def mean(self, dim=None, keepdim: bool = False, dtype=None) -> "Tensor":
+        a = self._array
+        if not _is_float(a.dtype) and dtype is None:
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {a.dtype}")
+        dims = _normalize_dims(dim, a.ndim)
+        out = np.asarray(a.mean(axis=dims, keepdims=keepdim, dtype=_dtype(dtype)))
+        if not _needs_grad(self):
+            return _new(out)
+        shape = a.shape
+        count = a.size // max(out.size, 1) if a.size else 0
+
+        def backward(g):  # d mean = 1/N
+            return (np.broadcast_to(_expand_reduced(g, dims, keepdim, shape) / count, shape),)
+
+        return _new(out, (self,), backward)
+
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None) -> "Tensor":
+        """Variance with Bessel's correction by default (correction=1, i.e. unbiased=True)."""
+        if isinstance(dim, bool):  # var(True) is var(unbiased=True), as in PyTorch
+            dim, unbiased = None, dim
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        a = self._array
+        dims = _normalize_dims(dim, a.ndim)
+        mean = a.mean(axis=dims, keepdims=True)
+        centered = a - mean
+        count = a.size // max(mean.size, 1)
+        out = np.asarray((centered * centered).sum(axis=dims, keepdims=keepdim) / max(count - correction, 0))
+        if not _needs_grad(self):
+            return _new(out)
+        shape = a.shape
+
+        def backward(g):  # d var / dx_i = 2 (x_i - mean) / (N - correction)
+            return (_expand_reduced(g, dims, keepdim, shape) * centered * (2 / (count - correction)),)
+
+        return _new(out, (self,), backward)
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None) -> "Tensor":
+        """Standard deviation: sqrt of var (same correction rules)."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _extreme(self, name: str, dim, keepdim: bool):
+        a = self._array
+        pick = np.argmax if name == "max" else np.argmin
+        if dim is None:
+            if a.size == 0:
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            out = np.asarray(a.max() if name == "max" else a.min())
+            if not _needs_grad(self):
+                return _new(out)
+
+            def backward_all(g):  # the gradient is shared evenly among tied extremes
+                hits = a == out
+                return (hits * (g / hits.sum()),)
+
+            return _new(out, (self,), backward_all)
+        d = _normalize_dims(dim, a.ndim)[0]
+        indices = np.expand_dims(pick(a, axis=d), d)
+        values = np.take_along_axis(a, indices, axis=d)
+        if not keepdim:
+            values, indices = values.squeeze(d), indices.squeeze(d)
+        if not _needs_grad(self):
+            return MaxMin(_new(values), _new(indices))
+        kept = indices if keepdim else np.expand_dims(indices, d)
+
+        def backward(g):  # only the chosen element receives the gradient
+            grad = np.zeros_like(a)
+            np.put_along_axis(grad, kept, g if keepdim else np.expand_dims(g, d), axis=d)
+            return (grad,)
+
+        return MaxMin(_new(values, (self,), backward), _new(indices))
+
+    def max(self, dim=None, keepdim: bool = False):
+        """The largest value, or (values, indices) along dim."""
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        return self._extreme("max", dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        """The smallest value, or (values, indices) along dim."""
+        if isinstance(dim, Tensor):
+            return minimum(self, dim)
+        return self._extreme("min", dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False) -> "Tensor":
+        if dim is None:
+            return _new(np.asarray(np.argmax(self._array)))
+        return self._extreme("max", dim, keepdim).indices
+
+    def argmin(self, dim=None, keepdim: bool = False) -> "Tensor":
+        if dim is None:
+            return _new(np.asarray(np.argmin(self._array)))
+        return self._extreme("min", dim, keepdim).indices
+
+    # ------------------------------------------------------------------ softmax family
+    def softmax(self, dim: int) -> "Tensor":
+        a = self._array
+        shifted = np.exp(a - a.max(axis=dim, keepdims=True))
+        out = shifted / shifted.sum(axis=dim, keepdims=True)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # ds_i/dx_j = s_i (delta_ij - s_j)
+            return (out * (g - (g * out).sum(axis=dim, keepdims=True)),)
+
+        return _new(out, (self,), backward)
+
+    def log_softmax(self, dim: int) -> "Tensor":
+        a = self._array
+        shifted = a - a.max(axis=dim, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # d logsoftmax_i / dx_j = delta_ij - softmax_j
+            return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
+
+        return _new(out, (self,), backward)
+
+    # ------------------------------------------------------------------ shape
+    def _reshaped(self, out: np.ndarray) -> "Tensor":
+        """An op that only rearranges elements: the gradient is reshaped back."""
+        if not _needs_grad(self):
+            return _new(out)
+        shape = self._array.shape
+
+        def backward(g):
+            return (g.reshape(shape),)
+
+        return _new(out, (self,), backward)
+
+    def view(self, *shape) -> "Tensor":
+        """The same elements in a new shape (one dimension may be -1)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            out = self._array.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self._array.size}") from None
+        return self._reshaped(out)
+
+    reshape = view
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        return self.view(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        shape = self._array.shape
+        if not shape:
+            return self.view(1)
+        start, end = start_dim % len(shape), end_dim % len(shape)
+        return self.view(shape[:start] + (-1,) + shape[end + 1 :]) if end >= start else self
+
+    def squeeze(self, dim=None) -> "Tensor":
+        a = self._array
+        if dim is None:
+            return self._reshaped(a.squeeze())
+        dims = tuple(d for d in _normalize_dims(dim, a.ndim) if a.shape[d] == 1)
+        return self._reshaped(a.squeeze(dims)) if dims else self
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        return self._reshaped(np.expand_dims(self._array, dim % (self._array.ndim + 1)))
+
+    def expand(self, *sizes) -> "Tensor":
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        a = self._array
+        target = tuple(a.shape[i - len(sizes) + a.ndim] if s == -1 else s for i, s in enumerate(sizes))
+        out = np.broadcast_to(a, target)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            return (_unbroadcast(g, a.shape),)
+
+        return _new(out, (self,), backward)
+
+    def permute(self, *dims) -> "Tensor":
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        out = self._array.transpose(dims)
+        if not _needs_grad(self):
+            return _new(out)
+        inverse = tuple(np.argsort(dims))
+
+        def backward(g):
+            return (g.transpose(inverse),)
+
+        return _new(out, (self,), backward)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        dims = list(range(self._array.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return self.permute(*dims)
+
+    def t(self) -> "Tensor":
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def clone(self) -> "Tensor":
+        out = self._array.copy()
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            return (g,)
+
+        return _new(out, (self,), backward)
+
+    # ------------------------------------------------------------------ indexing
+    def __getitem__(self, index) -> "Tensor":
+        a = self._array
+        index = _unwrap_index(index)
+        try:
+            out = a[index]
+        except IndexError as e:
+            raise IndexError(f"{e} (tensor of shape {tuple(a.shape)})") from None
+        if not _needs_grad(self):
+            return _new(out)
+        if type(index) is np.ndarray and index.dtype.kind in "iu" and a.ndim >= 1:
+            n_rows = a.shape[0]
+
+            def backward_rows(g):  # rows picked several times sum their gradients
+                return (_scatter_rows(index, g, n_rows),)
+
+            return _new(out, (self,), backward_rows)
+        basic = _is_basic_index(index)
+
+        def backward(g):
+            grad = np.zeros_like(a)
+            if basic:
+                grad[index] = g
+            else:
+                np.add.at(grad, index, g)
+            return (grad,)
+
+        return _new(out, (self,), backward)
+
+    # ------------------------------------------------------------------ misc
+    def masked_fill(self, mask: "Tensor", value) -> "Tensor":
+        return where(mask, _as_tensor(value, self), self)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
+        lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
+        return _new(np.histogram(self._array, bins=bins, range=(lo, hi))[0].astype(self.dtype))
+
+
+_tensor_new = object.__new__
+
+
+def _grad_fn_name(backward) -> str:
+    qualname = getattr(backward, "__qualname__", "")
+    parts = qualname.split(".")
+    op = parts[-3] if len(parts) >= 3 else qualname
+    return op.strip("_").capitalize() + "Backward"
+
+
+def _run_backward(root: Tensor, seed: np.ndarray) -> None:
+    """Propagate `seed` from root to every node that requires grad, in reverse topological order."""
+    grads = {id(root): seed}
+    for node in reversed(_topological_order(root)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node._backward is None:  # a leaf: accumulate into .grad
+            if node._grad is None:
+                node._grad = np.array(g, dtype=node._array.dtype)  # a fresh copy the user owns
+            else:
+                node._grad = node._grad + g
+            continue
+        if node._retains_grad:
+            node._grad = np.array(g) if node._grad is None else node._grad + g
+        for parent, pg in zip(node._parents, node._backward(g)):
+            if pg is None or not parent._requires_grad:
+                continue
+            key = id(parent)
+            if key in grads:
+                grads[key] = grads[key] + pg
+            else:
+                grads[key] = pg
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes requiring grad, each after all of its parents; iterative, so deep graphs work."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent._requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+# ---------------------------------------------------------------------- factories
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor (a copy) from data: Python floats give float32, ints int64, bools bool;
+    a numpy array keeps its dtype."""
+    dtype = _dtype(dtype)
+    if isinstance(data, Tensor):
+        array = data._array.astype(dtype or data._array.dtype, copy=True)
+    elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        array = np.array(data, dtype=dtype, copy=True)
+    else:
+        array = np.array(_unwrap_nested(data), dtype=dtype)
+        if dtype is None and array.dtype == float64:
+            array = array.astype(_DEFAULT_FLOAT)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(int64, copy=False)
+    t = _new(array)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """Like tensor(), but shares an ndarray's storage when no conversion is needed."""
+    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or _dtype(dtype) == data.dtype):
+        return _new(data)
+    return tensor(data, dtype=dtype)
+
+
+from_numpy = as_tensor
+
+
+def _unwrap_nested(data):
+    """Lists may contain tensors (e.g. a list of losses): take their values."""
+    if isinstance(data, Tensor):
+        return data._array
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (Tensor, list, tuple)):
+        return [_unwrap_nested(x) for x in data]
+    return data
+
+
+def _size(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _filled(shape: tuple, value, dtype, requires_grad: bool) -> Tensor:
+    t = _new(np.full(shape, value, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(_size(size), 0, dtype, requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(_size(size), 1, dtype, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(_size(size), 0, dtype, requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with fill_value; the dtype follows the value as in PyTorch."""
+    if dtype is None:
+        dtype = _scalar_dtype(fill_value, bool_) if not isinstance(fill_value, bool) else bool_
+    return _filled(tuple(size), fill_value, dtype, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(t.shape, fill_value, dtype or t.dtype, requires_grad)
+
+
+def empty_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values from start up to (not including) end: int64 for integer arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    all_ints = all(isinstance(v, int) for v in (start, end, step))
+    t = _new(np.arange(start, end, step, dtype=_dtype(dtype) or (int64 if all_ints else _DEFAULT_FLOAT)))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    t = _new(np.linspace(start, end, steps, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
+    return _new(np.eye(n, m, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
+
+
+# ---------------------------------------------------------------------- functions of several tensors
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    arrays = [t._array for t in tensors]
+    try:
+        out = np.concatenate(arrays, axis=dim)
+    except ValueError:
+        raise RuntimeError(f"cat: tensors of shapes {[tuple(a.shape) for a in arrays]} cannot be joined along dim {dim}") from None
+    if not _needs_grad(*tensors):
+        return _new(out)
+    bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+
+    def backward(g):
+        return tuple(np.split(g, bounds, axis=dim))
+
+    return _new(out, tuple(tensors), backward)
+
+
+concat = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along a new dimension."""
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack expects each tensor to be equal size, got shapes {sorted(shapes)}")
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def where(condition: Tensor, input, other) -> Tensor:
+    """Elements of input where condition holds, else of other."""
+    cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
+    like = input if isinstance(input, Tensor) else other
+    x, y = _as_tensor(input, like), _as_tensor(other, like)
+    a, b = _binary_arrays(x, y)
+    try:
+        out = np.where(cond, a, b)
+    except ValueError:
+        raise RuntimeError(f"where: shapes {tuple(cond.shape)}, {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together") from None
+    if not _needs_grad(x, y):
+        return _new(out)
+
+    def backward(g):
+        return _unbroadcast(np.where(cond, g, 0), a.shape), _unbroadcast(np.where(cond, 0, g), b.shape)
+
+    return _new(out, (x, y), backward)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return where(input >= other, input, other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return where(input <= other, input, other)
+
+
+def histogram(input: Tensor, bins: int = 100, *, range: tuple | None = None, weight=None, density: bool = False):
+    """Counts of values in equal-width bins: (hist, bin_edges), both float tensors."""
+    array = input._array
+    if range is None:
+        range = (float(array.min()), float(array.max())) if array.size else (0.0, 1.0)
+    w = None if weight is None else weight._array
+    hist, edges = np.histogram(array, bins=bins, range=range, weights=w, density=density)
+    dtype = array.dtype if _is_float(array.dtype) else _DEFAULT_FLOAT
+    return _new(hist.astype(dtype)), _new(edges.astype(dtype))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
