@@ -1,0 +1,155 @@
+"""The data: words -> vocabulary -> (X, Y) examples, and the train/val/test split.
+
+Follows Karpathy's makemore lectures: '.' marks both the start and the end of a
+word, and each example is (the previous block_size characters, the next one).
+This module knows nothing of microtorch.nn.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import microtorch
+
+BOUNDARY = "."  # start/end token, always index 0
+DEFAULT_DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "names.txt"
+
+
+class DataError(ValueError):
+    """A word list that cannot be used; the message names the file and the reason."""
+
+
+# ----------------------------------------------------------------------------
+# words
+
+def _read_text(path: str | os.PathLike) -> str:
+    """The file's text, decoded as UTF-8 (a leading byte-order mark is dropped)."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: word list not found") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 (invalid byte at offset {e.start})") from None
+
+
+def load_words(path: str | os.PathLike = DEFAULT_DATA_PATH) -> list[str]:
+    """One word per line, surrounding whitespace stripped, blank lines skipped."""
+    words = []
+    for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
+        word = line.strip()
+        if BOUNDARY in word:
+            raise DataError(f"{path}: line {lineno}: word {word!r} contains the boundary token {BOUNDARY!r}")
+        if word:
+            words.append(word)
+    if not words:
+        raise DataError(f"{path}: no words (the file is empty or only blank lines)")
+    return words
+
+
+# ----------------------------------------------------------------------------
+# vocabulary
+
+class Vocabulary:
+    """Characters <-> integers. The boundary token '.' is index 0."""
+
+    def __init__(self, chars: Sequence[str]):
+        itos = list(chars)
+        if not itos or itos[0] != BOUNDARY:
+            raise ValueError(f"a vocabulary starts with the boundary token {BOUNDARY!r}, got {itos[:1]}")
+        if len(set(itos)) != len(itos) or any(len(ch) != 1 for ch in itos):
+            raise ValueError(f"a vocabulary holds distinct single characters, got {itos}")
+        self.itos = itos  # index -> character
+        self.stoi = {ch: i for i, ch in enumerate(itos)}  # character -> index
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocabulary) and self.itos == other.itos
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({''.join(self.itos)!r})"
+
+    def encode(self, s: str) -> list[int]:
+        """The indices of the characters of s."""
+        for ch in s:
+            if ch not in self.stoi:
+                raise ValueError(f"character {ch!r} of {s!r} is not in the vocabulary")
+        return [self.stoi[ch] for ch in s]
+
+    def decode(self, ixs: Sequence[int]) -> str:
+        """The characters at the indices ixs."""
+        return "".join(self.itos[int(i)] for i in ixs)
+
+    def to_json(self) -> list[str]:
+        """The ordered characters, '.' first: a JSON-ready value for checkpoints."""
+        return list(self.itos)
+
+    @classmethod
+    def from_json(cls, chars: Sequence[str]) -> Vocabulary:
+        """The vocabulary that to_json() described."""
+        return cls(chars)
+
+
+def build_vocab(words: Sequence[str]) -> Vocabulary:
+    """'.' then the sorted set of characters in the words."""
+    return Vocabulary([BOUNDARY] + sorted(set("".join(words))))
+
+
+# ----------------------------------------------------------------------------
+# examples
+
+def build_arrays(words: Sequence[str], vocab: Vocabulary, block_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lecture's examples as int64 arrays: X (N, block_size) contexts, Y (N,) next characters."""
+    if block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    X, Y = [], []
+    for w in words:
+        context = [0] * block_size
+        for ix in vocab.encode(w + BOUNDARY):
+            X.append(context)
+            Y.append(ix)
+            context = context[1:] + [ix]  # crop and append
+    return np.array(X, dtype=np.int64).reshape(-1, block_size), np.array(Y, dtype=np.int64)
+
+
+def build_dataset(words: Sequence[str], vocab: Vocabulary, block_size: int) -> tuple[microtorch.Tensor, microtorch.Tensor]:
+    """build_arrays() as microtorch int64 tensors X (N, block_size) and Y (N,)."""
+    X, Y = build_arrays(words, vocab, block_size)
+    return microtorch.tensor(X), microtorch.tensor(Y)
+
+
+# ----------------------------------------------------------------------------
+# the split
+
+def split_words(words: Sequence[str], seed: int = 42) -> tuple[list[str], list[str], list[str]]:
+    """The lecture's 80/10/10 split of a shuffled copy; the global random state is untouched."""
+    words = list(words)
+    random.Random(seed).shuffle(words)  # the same order as random.seed(seed); random.shuffle(words)
+    n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
+    return words[:n1], words[n1:n2], words[n2:]
+
+
+@dataclass
+class Splits:
+    """The vocabulary and the (X, Y) tensors of each split."""
+    vocab: Vocabulary
+    train: tuple[microtorch.Tensor, microtorch.Tensor]
+    val: tuple[microtorch.Tensor, microtorch.Tensor]
+    test: tuple[microtorch.Tensor, microtorch.Tensor]
+
+
+def load_splits(path: str | os.PathLike = DEFAULT_DATA_PATH, block_size: int = 3, seed: int = 42) -> Splits:
+    """Load the words, build the vocabulary from all of them, and split as in the lecture."""
+    words = load_words(path)
+    vocab = build_vocab(words)
+    train, val, test = (build_dataset(part, vocab, block_size) for part in split_words(words, seed))
+    return Splits(vocab, train, val, test)

@@ -1,0 +1,221 @@
+import random
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import microtorch
+from makemore.data import (
+    DEFAULT_DATA_PATH,
+    DataError,
+    Vocabulary,
+    build_arrays,
+    build_dataset,
+    build_vocab,
+    load_splits,
+    load_words,
+    split_words,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "names.txt"
+
+
+def write(tmp_path: Path, content: bytes) -> Path:
+    path = tmp_path / "words.txt"
+    path.write_bytes(content)
+    return path
+
+
+# ---------------------------------------------------------------------------- load_words
+
+def test_load_words_strips_whitespace_and_skips_blank_lines(tmp_path):
+    path = write(tmp_path, b"  emma \n\n\r\nava\r\n\t\n")
+    assert load_words(path) == ["emma", "ava"]
+
+
+def test_load_words_drops_a_byte_order_mark(tmp_path):
+    path = write(tmp_path, "\ufeffemma\nava\n".encode("utf-8"))
+    assert load_words(path) == ["emma", "ava"]
+
+
+def test_missing_file_names_the_path(tmp_path):
+    path = tmp_path / "nope.txt"
+    with pytest.raises(FileNotFoundError, match="not found") as e:
+        load_words(path)
+    assert str(path) in str(e.value)
+
+
+def test_non_utf8_names_the_path_and_byte_offset(tmp_path):
+    path = write(tmp_path, b"emma\n\xffava\n")
+    with pytest.raises(DataError, match="offset 5") as e:
+        load_words(path)
+    assert str(path) in str(e.value)
+    assert "UTF-8" in str(e.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n\r\n"])
+def test_empty_file_names_the_path(tmp_path, content):
+    path = write(tmp_path, content)
+    with pytest.raises(DataError, match="no words") as e:
+        load_words(path)
+    assert str(path) in str(e.value)
+
+
+def test_boundary_token_in_a_word_names_path_line_and_word(tmp_path):
+    path = write(tmp_path, b"emma\n\nan.na\nava\n")
+    with pytest.raises(DataError) as e:
+        load_words(path)
+    message = str(e.value)
+    assert str(path) in message
+    assert "line 3" in message
+    assert "'an.na'" in message
+
+
+def test_data_error_is_a_value_error():
+    assert issubclass(DataError, ValueError)
+
+
+# ---------------------------------------------------------------------------- vocabulary
+
+def test_vocab_of_a_tiny_list():
+    vocab = build_vocab(["emma", "ava"])
+    assert vocab.itos == [".", "a", "e", "m", "v"]
+    assert vocab.stoi == {".": 0, "a": 1, "e": 2, "m": 3, "v": 4}
+    assert len(vocab) == 5
+    assert vocab.encode("emma.") == [2, 3, 3, 1, 0]
+    assert vocab.decode([4, 1, 0]) == "va."
+    assert vocab.decode(np.array([2, 3])) == "em"
+
+
+def test_vocab_json_round_trip():
+    vocab = build_vocab(["emma", "ava"])
+    assert vocab.to_json() == [".", "a", "e", "m", "v"]
+    restored = Vocabulary.from_json(vocab.to_json())
+    assert restored == vocab
+    assert restored.stoi == vocab.stoi
+    assert restored != build_vocab(["emma"])
+
+
+@pytest.mark.parametrize("chars", [[], ["a", "."], [".", "a", "a"], [".", "ab"]])
+def test_vocab_rejects_bad_character_lists(chars):
+    with pytest.raises(ValueError):
+        Vocabulary.from_json(chars)
+
+
+def test_encode_rejects_unknown_characters():
+    with pytest.raises(ValueError, match="'z'"):
+        build_vocab(["emma"]).encode("zoe")
+
+
+# ---------------------------------------------------------------------------- examples
+
+def test_build_arrays_on_emma_gives_the_lectures_five_rows():
+    vocab = build_vocab(["emma"])
+    X, Y = build_arrays(["emma"], vocab, block_size=3)
+    assert X.dtype == np.int64 and Y.dtype == np.int64
+    assert X.shape == (5, 3) and Y.shape == (5,)
+    rows = [(vocab.decode(x), vocab.decode([y])) for x, y in zip(X, Y)]
+    assert rows == [("...", "e"), ("..e", "m"), (".em", "m"), ("emm", "a"), ("mma", ".")]
+
+
+def test_build_arrays_counts_one_example_per_character_plus_end():
+    words = ["ab", "c", "abcabc"]
+    X, Y = build_arrays(words, build_vocab(words), block_size=2)
+    assert X.shape == (3 + 2 + 7, 2)
+    assert list(Y[:3]) == [1, 2, 0]
+
+
+def test_build_arrays_of_no_words_is_empty_but_shaped():
+    X, Y = build_arrays([], build_vocab(["a"]), block_size=4)
+    assert X.shape == (0, 4) and Y.shape == (0,)
+
+
+def test_build_arrays_rejects_a_block_size_below_one():
+    with pytest.raises(ValueError, match="block_size"):
+        build_arrays(["emma"], build_vocab(["emma"]), block_size=0)
+
+
+def test_build_dataset_returns_int64_tensors():
+    vocab = build_vocab(["emma"])
+    X, Y = build_dataset(["emma"], vocab, block_size=3)
+    assert isinstance(X, microtorch.Tensor) and isinstance(Y, microtorch.Tensor)
+    assert X.dtype == microtorch.int64 and Y.dtype == microtorch.int64
+    assert tuple(X.shape) == (5, 3) and tuple(Y.shape) == (5,)
+    Xa, Ya = build_arrays(["emma"], vocab, block_size=3)
+    assert X.tolist() == Xa.tolist() and Y.tolist() == Ya.tolist()
+
+
+# ---------------------------------------------------------------------------- the split
+
+WORDS = [f"w{i}" for i in range(100)]
+
+
+def test_split_is_80_10_10_of_a_shuffled_copy():
+    words = list(WORDS)
+    train, val, test = split_words(words)
+    assert (len(train), len(val), len(test)) == (80, 10, 10)
+    assert sorted(train + val + test) == sorted(WORDS)
+    assert train + val + test != WORDS  # shuffled
+    assert words == WORDS  # the input is not touched
+
+
+def test_split_is_deterministic_and_leaves_global_random_alone():
+    saved = random.getstate()
+    try:
+        random.seed(12345)  # a state no split could leave behind by chance
+        state = random.getstate()
+        first = split_words(WORDS, seed=42)
+        assert random.getstate() == state
+    finally:
+        random.setstate(saved)
+    assert split_words(WORDS, seed=42) == first
+    assert split_words(WORDS, seed=7) != first
+
+
+def test_split_matches_the_lectures_global_shuffle():
+    state = random.getstate()
+    try:
+        words = list(WORDS)
+        random.seed(42)
+        random.shuffle(words)
+    finally:
+        random.setstate(state)
+    train, val, test = split_words(WORDS, seed=42)
+    assert train + val + test == words
+
+
+def test_reference_split_gives_the_lectures_example_counts():
+    if not REFERENCE.exists():
+        pytest.skip(f"reference list not found at {REFERENCE}")
+    words = load_words(REFERENCE)
+    vocab = build_vocab(words)
+    sizes = [build_arrays(part, vocab, 3)[0].shape for part in split_words(words)]
+    assert sizes == [(182625, 3), (22655, 3), (22866, 3)]
+
+
+def test_load_splits_on_a_small_file(tmp_path):
+    words = [f"{a}{b}" for a in "abcde" for b in "xyz"]  # 15 words of 2 letters: 3 rows each
+    path = write(tmp_path, "\n".join(words).encode())
+    splits = load_splits(path, block_size=2, seed=1)
+    assert splits.vocab == build_vocab(words)
+    assert [tuple(X.shape) for X, _ in (splits.train, splits.val, splits.test)] == [(36, 2), (3, 2), (6, 2)]  # 12, 1, 2 words
+    train_words, _, _ = split_words(words, seed=1)
+    assert splits.train[1].tolist() == build_arrays(train_words, splits.vocab, 2)[1].tolist()
+
+
+# ---------------------------------------------------------------------------- the shipped list
+
+def test_default_path_is_the_shipped_list():
+    assert DEFAULT_DATA_PATH == REPO_ROOT / "data" / "names.txt"
+
+
+def test_shipped_names_are_a_to_z_with_a_27_entry_vocabulary():
+    words = load_words()
+    assert all(set(w) <= set(string.ascii_lowercase) for w in words)
+    assert len(words) == len(set(words))
+    assert 25_000 <= len(words) <= 35_000
+    vocab = build_vocab(words)
+    assert len(vocab) == 27
+    assert vocab.itos == ["."] + list(string.ascii_lowercase)
