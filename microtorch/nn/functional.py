@@ -1,0 +1,394 @@
+"""nn.functional: stateless ops. cross_entropy, batch_norm, linear and embedding are single fused
+ops with hand-derived backward passes (each agrees with its composition from primitive ops)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..random import _numpy_rng
+from ..tensor import Tensor, _needs_grad, _new, _scatter_rows
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+# ---------------------------------------------------------------------- activations
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    return input.softmax(_implicit_dim(input, dim))
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    return input.log_softmax(_implicit_dim(input, dim))
+
+
+def _implicit_dim(input: Tensor, dim: int | None) -> int:
+    """PyTorch's legacy choice when dim is omitted: 0 for 0-, 1- and 3-D input, else 1."""
+    if dim is not None:
+        return dim
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator=None) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (identity in eval)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    x = input._array
+    if p == 1.0:
+        scale = np.zeros_like(x)
+    else:
+        keep = _numpy_rng(generator).random(x.shape) >= p
+        scale = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
+    out = x * scale
+    if not _needs_grad(input):
+        return _new(out)
+
+    def backward(g):
+        return (g * scale,)
+
+    return _new(out, (input,), backward)
+
+
+# ---------------------------------------------------------------------- layers as functions
+def _matmul_error(left: tuple, right: tuple) -> RuntimeError:
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, left))} and {'x'.join(map(str, right))})")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, one op. Any leading dimensions of x are batch dimensions."""
+    x, w = input._array, weight._array
+    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
+        raise _matmul_error((rows, x.shape[-1] if x.ndim else 1), tuple(reversed(w.shape)))
+    out = x @ w.T
+    if bias is not None:
+        out += bias._array
+    if not _needs_grad(input, weight, *(() if bias is None else (bias,))):
+        return _new(out)
+    x_needs = input._requires_grad
+    w_needs = weight._requires_grad
+
+    # dx = g W ; dW = g^T x ; db = sum of g over the batch dimensions
+    def backward(g):
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        gx = (g @ w) if x_needs else None
+        gw = (g2.T @ x2) if w_needs else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, g2.sum(axis=0)
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return _new(out, parents, backward)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of weight picked by the integer tensor input: out[..., :] = weight[input[...], :]."""
+    index, table = input._array, weight._array
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype} instead")
+    if index.size and (index.min() < 0 or index.max() >= table.shape[0]):
+        bad = index[(index < 0) | (index >= table.shape[0])].reshape(-1)[0]
+        raise IndexError(f"index {bad} is out of range for an embedding of {table.shape[0]} rows")
+    out = table[index]
+    if not _needs_grad(weight):
+        return _new(out)
+    n_rows = table.shape[0]
+
+    def backward(g):  # rows picked several times sum their gradients
+        grad = _scatter_rows(index, g, n_rows)
+        if padding_idx is not None:
+            grad[padding_idx] = 0
+        return (grad,)
+
+    return _new(out, (weight,), backward)
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (dim 1) of an (N, C) or (N, C, L) input, then scale and shift.
+
+    Training: batch statistics (biased variance); running_mean / running_var, when given, are
+    updated in place as (1 - momentum) * old + momentum * batch, with the unbiased variance.
+    Otherwise: the running statistics.
+    """
+    x = input._array
+    if x.ndim not in (2, 3):
+        raise ValueError(f"expected 2D or 3D input (got {x.ndim}D input of shape {tuple(x.shape)})")
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    n = x.size // x.shape[1]
+    if training and n <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)}")
+    channel_shape = (1, x.shape[1]) if x.ndim == 2 else (1, x.shape[1], 1)
+
+    if training or running_mean is None:
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        if training and running_mean is not None:
+            _update_running_stats(running_mean, running_var, mean, var, n, momentum)
+    else:
+        mean = running_mean._array.reshape(channel_shape)
+        var = running_var._array.reshape(channel_shape)
+        centered = x - mean
+    inv_std = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+    xhat = centered * inv_std
+    gamma = None if weight is None else weight._array.reshape(channel_shape)
+    out = xhat if gamma is None else xhat * gamma
+    if bias is not None:
+        out = out + bias._array.reshape(channel_shape)
+
+    affine = tuple(p for p in (weight, bias) if p is not None)
+    if not _needs_grad(input, *affine):
+        return _new(out)
+    batch_stats = training or running_mean is None
+
+    def backward(g):
+        dxhat = g if gamma is None else g * gamma
+        if batch_stats:
+            # the mean and variance depend on x too:
+            # dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+            dx = inv_std * (dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+        else:
+            dx = dxhat * inv_std
+        grads = [dx]
+        if weight is not None:
+            grads.append((g * xhat).sum(axis=axes))
+        if bias is not None:
+            grads.append(g.sum(axis=axes))
+        return tuple(grads)
+
+    return _new(out, (input,) + affine, backward)
+
+
+def _update_running_stats(running_mean: Tensor, running_var: Tensor, mean, var, n: int, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance."""
+    rm, rv = running_mean._array, running_var._array
+    rm *= 1.0 - momentum
+    rm += momentum * mean.reshape(rm.shape)
+    rv *= 1.0 - momentum
+    rv += (momentum * n / (n - 1)) * var.reshape(rv.shape)
+
+
+# ---------------------------------------------------------------------- losses
+def _class_targets(input: np.ndarray, target: np.ndarray, ignore_index: int) -> None:
+    """Validate class-index targets for (N, C, ...) input: shapes agree, values in range."""
+    expected = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
+    if target.shape != expected:
+        raise ValueError(f"Expected target of shape {expected} for input of shape {tuple(input.shape)}, got target of shape {tuple(target.shape)}")
+    if target.size and (target.min() < 0 or target.max() >= input.shape[1 if input.ndim >= 2 else 0]):
+        n_classes = input.shape[1 if input.ndim >= 2 else 0]
+        bad = target[((target < 0) | (target >= n_classes)) & (target != ignore_index)]
+        if bad.size:
+            raise IndexError(f"Target {bad.reshape(-1)[0]} is out of bounds: expected class indices in [0, {n_classes - 1}] (or ignore_index={ignore_index})")
+
+
+def _as_rows(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ...) -> (N * d1 * ..., C) with the class dimension last; (C,) -> (1, C)."""
+    if x.ndim == 1:
+        return x[None, :]
+    if x.ndim == 2:
+        return x
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _from_rows(rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of _as_rows for a gradient of the input's shape."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    moved = shape[:1] + shape[2:] + shape[1:2]
+    return np.moveaxis(rows.reshape(moved), -1, 1)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy between logits (N, C) [or (C,), (N, C, d...)] and class indices or
+    class probabilities, as one numerically stable op.
+
+    With p = softmax(z) the gradient of -log p_y is p - onehot(y); label smoothing mixes in
+    eps/C times the uniform target; weights and the reduction scale each row.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    z = input._array
+    if z.ndim == 0:
+        raise ValueError("cross_entropy expects input of shape (N, C), (C,) or (N, C, d1, ...), got a 0-d tensor")
+    t = target._array
+    probabilities = t.dtype.kind == "f"
+    if probabilities:
+        if t.shape != z.shape:
+            raise ValueError(f"Expected target probabilities of the input's shape {tuple(z.shape)}, got {tuple(t.shape)}")
+    else:
+        _class_targets(z, t, ignore_index)
+    rows = _as_rows(z)
+    n_classes = rows.shape[1]
+    w = None if weight is None else weight._array.astype(rows.dtype, copy=False)
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"weight should be a 1D tensor of size C={n_classes}, got shape {tuple(w.shape)}")
+
+    shifted = rows - rows.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sumexp = exp.sum(axis=1, keepdims=True)
+    logp = shifted - np.log(sumexp)
+    # every row's loss is -sum_c q_c logp_c for a target distribution q (weighted by w)
+    if probabilities:
+        q = _as_rows(t).astype(rows.dtype, copy=False)
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / n_classes
+        if w is not None:
+            q = q * w
+        losses = -(q * logp).sum(axis=1)
+        denominator = rows.shape[0]
+    else:
+        labels = t.reshape(-1) if t.ndim else t.reshape(1)
+        kept = labels != ignore_index
+        all_kept = bool(kept.all())
+        safe = labels if all_kept else np.where(kept, labels, 0)
+        picked = np.arange(rows.shape[0])
+        row_weight = np.ones(rows.shape[0], dtype=rows.dtype) if w is None else w[safe]
+        if not all_kept:
+            row_weight = row_weight * kept
+        losses = -row_weight * logp[picked, safe]
+        if label_smoothing:
+            smooth = -(logp if w is None else logp * w).sum(axis=1) * (kept if not all_kept else 1)
+            losses = losses * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+        denominator = row_weight.sum()
+    out = _reduce_losses(losses, reduction, denominator, _loss_shape(z))
+    if not _needs_grad(input):
+        return _new(out)
+
+    def backward(g):
+        scale = _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
+        p = exp / sumexp
+        if probabilities:
+            # d/dz of -sum_c q_c logp_c = p * sum_c q_c - q
+            grad = p * q.sum(axis=1, keepdims=True) - q
+        else:
+            grad = p * row_weight[:, None]
+            grad[picked, safe] -= row_weight
+            if label_smoothing:
+                grad *= 1 - label_smoothing
+                uniform = (p * (n_classes if w is None else w.sum()) - (1 if w is None else w)) * (label_smoothing / n_classes)
+                grad += uniform if all_kept else uniform * kept[:, None]
+        grad *= scale
+        return (_from_rows(grad, z.shape),)
+
+    return _new(out, (input,), backward)
+
+
+def _loss_shape(z: np.ndarray) -> tuple:
+    """The shape of per-example losses for reduction='none'."""
+    return () if z.ndim == 1 else z.shape[:1] + z.shape[2:]
+
+
+def _reduce_losses(losses: np.ndarray, reduction: str, denominator, shape: tuple) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(losses.sum() / denominator, dtype=losses.dtype)
+    if reduction == "sum":
+        return np.asarray(losses.sum(), dtype=losses.dtype)
+    return losses.reshape(shape)
+
+
+def _row_scale(g: np.ndarray, reduction: str, denominator, n_rows: int, dtype) -> np.ndarray:
+    """d(reduced loss)/d(row loss), shaped to scale each row of the gradient."""
+    if reduction == "mean":
+        return (g / denominator).astype(dtype, copy=False)
+    if reduction == "sum":
+        return g
+    return g.reshape(n_rows, 1)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities (N, C): -w_y input[n, y]."""
+    _check_reduction(reduction)
+    logp = input._array
+    if logp.ndim == 0:
+        raise ValueError("nll_loss expects input of shape (N, C) or (C,), got a 0-d tensor")
+    t = target._array
+    _class_targets(logp, t, ignore_index)
+    rows = _as_rows(logp)
+    labels = t.reshape(-1) if t.ndim else t.reshape(1)
+    kept = labels != ignore_index
+    safe = np.where(kept, labels, 0)
+    picked = np.arange(rows.shape[0])
+    row_weight = (np.ones(rows.shape[0], dtype=rows.dtype) if weight is None else weight._array[safe]) * kept
+    losses = -row_weight * rows[picked, safe]
+    denominator = row_weight.sum()
+    out = _reduce_losses(losses, reduction, denominator, _loss_shape(logp))
+    if not _needs_grad(input):
+        return _new(out)
+
+    def backward(g):
+        grad = np.zeros_like(rows)
+        grad[picked, safe] = -row_weight
+        grad *= _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
+        return (_from_rows(grad, logp.shape),)
+
+    return _new(out, (input,), backward)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Mean squared error, composed from primitive ops."""
+    _check_reduction(reduction)
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ")
+    squared = (input - target) ** 2
+    if reduction == "mean":
+        return squared.mean()
+    return squared.sum() if reduction == "sum" else squared
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """(..., ) integer tensor -> (..., num_classes) int64 tensor of zeros with a one per class index."""
+    index = tensor._array
+    if index.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of integer dtype")
+    if index.size and index.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(index.max()) + 1 if index.size else 0
+    elif index.size and index.max() >= num_classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}), got {int(index.max())}.")
+    return _new(np.eye(num_classes, dtype=np.int64)[index])
+
