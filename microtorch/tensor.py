@@ -7,6 +7,8 @@ per input: raw ndarrays, or None for an input that needs none.
 from __future__ import annotations
 
 from collections import namedtuple
+from heapq import heappop, heappush
+from itertools import count
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -26,6 +28,7 @@ bool_ = np.dtype(np.bool_)
 _DEFAULT_FLOAT = float32
 _DTYPE_ALIASES = {float: float32, int: int64, bool: bool_}
 
+_next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 Size = tuple
 
@@ -51,6 +54,7 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None) -> "Tensor":
         t._requires_grad = True
         t._parents = parents
         t._backward = backward
+        t._seq = _next_seq()
     else:
         t._requires_grad = False
         t._parents = ()
@@ -178,19 +182,28 @@ def _is_basic_index(index) -> bool:
 def _scatter_rows(index: np.ndarray, grad: np.ndarray, n_rows: int) -> np.ndarray:
     """Sum the gradient rows of `table[index]` back into a (n_rows, ...) table gradient.
 
-    Equivalent to np.add.at(out, index, grad), but a one-hot matmul: out = onehot(index).T @ grad.
+    The same as np.add.at(out, index, grad), computed as a one-hot matmul, onehot(index) @ grad,
+    which is several times faster; np.add.at is kept for tables too large for a one-hot matrix.
     """
     flat_index = index.reshape(-1)
     rows = grad.reshape(flat_index.size, -1)
-    onehot = np.zeros((flat_index.size, n_rows), dtype=grad.dtype)
-    onehot[np.arange(flat_index.size), flat_index] = 1
-    return (onehot.T @ rows).reshape((n_rows,) + grad.shape[index.ndim:])
+    if n_rows * flat_index.size > _ONEHOT_LIMIT:
+        out = np.zeros((n_rows, rows.shape[1]), dtype=grad.dtype)
+        np.add.at(out, flat_index, rows)
+    else:
+        onehot = np.zeros((n_rows, flat_index.size), dtype=grad.dtype)
+        onehot[flat_index, np.arange(flat_index.size)] = 1
+        out = onehot @ rows
+    return out.reshape((n_rows,) + grad.shape[index.ndim :])
+
+
+_ONEHOT_LIMIT = 1 << 22  # elements of the one-hot matrix (16 MiB in float32)
 
 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it and backpropagate."""
 
-    __slots__ = ("_array", "_grad", "_requires_grad", "_parents", "_backward", "_retains_grad", "__weakref__")
+    __slots__ = ("_array", "_grad", "_requires_grad", "_parents", "_backward", "_retains_grad", "_seq", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op tensor` to the tensor
 
     def __init__(self, data=None, dtype=None, requires_grad: bool = False) -> None:
@@ -1151,47 +1164,40 @@ def _grad_fn_name(backward) -> str:
 
 
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
-    """Propagate `seed` from root to every node that requires grad, in reverse topological order."""
-    grads = {id(root): seed}
-    for node in reversed(_topological_order(root)):
-        g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        if node._backward is None:  # a leaf: accumulate into .grad
-            if node._grad is None:
-                node._grad = np.array(g, dtype=node._array.dtype)  # a fresh copy the user owns
-            else:
-                node._grad = node._grad + g
-            continue
+    """Propagate `seed` from root to every tensor that requires grad.
+
+    Nodes are visited newest first: an op's output is always created after its inputs, so when
+    a node is popped every consumer has already added its share of the node's gradient. This is
+    a topological order without a separate sort, and iterative, so deep graphs work.
+    """
+    if root._backward is None:
+        _accumulate(root, seed)
+        return
+    grads = {root: seed}
+    heap = [(-root._seq, root)]
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
         if node._retains_grad:
-            node._grad = np.array(g) if node._grad is None else node._grad + g
+            _accumulate(node, g)
         for parent, pg in zip(node._parents, node._backward(g)):
             if pg is None or not parent._requires_grad:
                 continue
-            key = id(parent)
-            if key in grads:
-                grads[key] = grads[key] + pg
+            if parent._backward is None:
+                _accumulate(parent, pg)
+            elif parent in grads:
+                grads[parent] = grads[parent] + pg
             else:
-                grads[key] = pg
+                grads[parent] = pg
+                heappush(heap, (-parent._seq, parent))
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes requiring grad, each after all of its parents; iterative, so deep graphs work."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent._requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+def _accumulate(t: Tensor, g: np.ndarray) -> None:
+    """Add g into t's .grad; the first time, as a fresh copy the user owns."""
+    if t._grad is None:
+        t._grad = np.array(g, dtype=t._array.dtype)
+    else:
+        t._grad = t._grad + g
 
 
 # ---------------------------------------------------------------------- factories

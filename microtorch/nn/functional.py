@@ -146,21 +146,26 @@ def batch_norm(
     channel_shape = (1, x.shape[1]) if x.ndim == 2 else (1, x.shape[1], 1)
 
     if training or running_mean is None:
-        mean = x.mean(axis=axes, keepdims=True)
+        inv_n = 1.0 / n  # means as sum * (1/n): np.mean's Python wrapper costs more than the math here
+        mean = x.sum(axis=axes, keepdims=True) * inv_n
         centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
+        var = (centered * centered).sum(axis=axes, keepdims=True) * inv_n
         if training and running_mean is not None:
             _update_running_stats(running_mean, running_var, mean, var, n, momentum)
     else:
         mean = running_mean._array.reshape(channel_shape)
         var = running_var._array.reshape(channel_shape)
         centered = x - mean
-    inv_std = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+    inv_std = 1.0 / np.sqrt(var + eps)
     xhat = centered * inv_std
     gamma = None if weight is None else weight._array.reshape(channel_shape)
     out = xhat if gamma is None else xhat * gamma
     if bias is not None:
-        out = out + bias._array.reshape(channel_shape)
+        beta = bias._array.reshape(channel_shape)
+        if out is xhat:
+            out = xhat + beta  # xhat itself is needed by backward
+        else:
+            out += beta
 
     affine = tuple(p for p in (weight, bias) if p is not None)
     if not _needs_grad(input, *affine):
@@ -172,7 +177,9 @@ def batch_norm(
         if batch_stats:
             # the mean and variance depend on x too:
             # dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-            dx = inv_std * (dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+            mean_dxhat = dxhat.sum(axis=axes, keepdims=True) * inv_n
+            mean_dxhat_xhat = (dxhat * xhat).sum(axis=axes, keepdims=True) * inv_n
+            dx = inv_std * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)
         else:
             dx = dxhat * inv_std
         grads = [dx]
@@ -195,16 +202,21 @@ def _update_running_stats(running_mean: Tensor, running_var: Tensor, mean, var, 
 
 
 # ---------------------------------------------------------------------- losses
-def _class_targets(input: np.ndarray, target: np.ndarray, ignore_index: int) -> None:
-    """Validate class-index targets for (N, C, ...) input: shapes agree, values in range."""
+def _class_targets(input: np.ndarray, target: np.ndarray, ignore_index: int) -> bool:
+    """Validate class-index targets for (N, C, ...) input (shapes agree, values in range) and
+    tell whether any target equals ignore_index."""
     expected = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
     if target.shape != expected:
         raise ValueError(f"Expected target of shape {expected} for input of shape {tuple(input.shape)}, got target of shape {tuple(target.shape)}")
-    if target.size and (target.min() < 0 or target.max() >= input.shape[1 if input.ndim >= 2 else 0]):
-        n_classes = input.shape[1 if input.ndim >= 2 else 0]
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"expected class-index targets of an integer dtype, got {target.dtype}")
+    n_classes = input.shape[1 if input.ndim >= 2 else 0]
+    if target.size and (target.min() < 0 or target.max() >= n_classes):
         bad = target[((target < 0) | (target >= n_classes)) & (target != ignore_index)]
         if bad.size:
             raise IndexError(f"Target {bad.reshape(-1)[0]} is out of bounds: expected class indices in [0, {n_classes - 1}] (or ignore_index={ignore_index})")
+        return True
+    return 0 <= ignore_index < n_classes and bool((target == ignore_index).any())
 
 
 def _as_rows(x: np.ndarray) -> np.ndarray:
@@ -251,8 +263,9 @@ def cross_entropy(
     if probabilities:
         if t.shape != z.shape:
             raise ValueError(f"Expected target probabilities of the input's shape {tuple(z.shape)}, got {tuple(t.shape)}")
+        some_ignored = False
     else:
-        _class_targets(z, t, ignore_index)
+        some_ignored = _class_targets(z, t, ignore_index)
     rows = _as_rows(z)
     n_classes = rows.shape[1]
     w = None if weight is None else weight._array.astype(rows.dtype, copy=False)
@@ -262,48 +275,55 @@ def cross_entropy(
     shifted = rows - rows.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     sumexp = exp.sum(axis=1, keepdims=True)
-    logp = shifted - np.log(sumexp)
-    # every row's loss is -sum_c q_c logp_c for a target distribution q (weighted by w)
+    log_sumexp = np.log(sumexp)
+    # every row's loss is -sum_c q_c log p_c for a target distribution q (weighted by w),
+    # with log p = shifted - log_sumexp
+    row_weight = None
     if probabilities:
         q = _as_rows(t).astype(rows.dtype, copy=False)
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / n_classes
         if w is not None:
             q = q * w
-        losses = -(q * logp).sum(axis=1)
+        losses = -(q * (shifted - log_sumexp)).sum(axis=1)
         denominator = rows.shape[0]
     else:
-        labels = t.reshape(-1) if t.ndim else t.reshape(1)
-        kept = labels != ignore_index
-        all_kept = bool(kept.all())
-        safe = labels if all_kept else np.where(kept, labels, 0)
+        labels = t.reshape(-1)
         picked = np.arange(rows.shape[0])
-        row_weight = np.ones(rows.shape[0], dtype=rows.dtype) if w is None else w[safe]
-        if not all_kept:
-            row_weight = row_weight * kept
-        losses = -row_weight * logp[picked, safe]
+        kept = labels != ignore_index if some_ignored else None
+        safe = np.where(kept, labels, 0) if some_ignored else labels
+        losses = log_sumexp[:, 0] - shifted[picked, safe]  # -log p_y
+        if w is not None or some_ignored:
+            row_weight = np.ones(rows.shape[0], dtype=rows.dtype) if w is None else w[safe]
+            if some_ignored:
+                row_weight = row_weight * kept
+            losses = losses * row_weight
         if label_smoothing:
-            smooth = -(logp if w is None else logp * w).sum(axis=1) * (kept if not all_kept else 1)
+            logp = shifted - log_sumexp
+            smooth = -(logp if w is None else logp * w).sum(axis=1)
+            if some_ignored:
+                smooth = smooth * kept
             losses = losses * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
-        denominator = row_weight.sum()
+        denominator = rows.shape[0] if row_weight is None else row_weight.sum()
     out = _reduce_losses(losses, reduction, denominator, _loss_shape(z))
     if not _needs_grad(input):
         return _new(out)
 
     def backward(g):
-        scale = _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
         p = exp / sumexp
         if probabilities:
-            # d/dz of -sum_c q_c logp_c = p * sum_c q_c - q
+            # d/dz of -sum_c q_c log p_c = p * sum_c q_c - q
             grad = p * q.sum(axis=1, keepdims=True) - q
         else:
-            grad = p * row_weight[:, None]
-            grad[picked, safe] -= row_weight
+            if label_smoothing:  # d/dz of -sum_c w_c log p_c = p * sum(w) - w
+                uniform = (p * (n_classes if w is None else w.sum()) - (1 if w is None else w)) * (label_smoothing / n_classes)
+            # d/dz of -log p_y = p - onehot(y), times the row's weight
+            grad = p if row_weight is None else p * row_weight[:, None]
+            grad[picked, safe] -= 1 if row_weight is None else row_weight
             if label_smoothing:
                 grad *= 1 - label_smoothing
-                uniform = (p * (n_classes if w is None else w.sum()) - (1 if w is None else w)) * (label_smoothing / n_classes)
-                grad += uniform if all_kept else uniform * kept[:, None]
-        grad *= scale
+                grad += uniform if not some_ignored else uniform * kept[:, None]
+        grad *= _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
         return (_from_rows(grad, z.shape),)
 
     return _new(out, (input,), backward)
