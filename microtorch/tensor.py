@@ -26,6 +26,7 @@ int64 = long = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
 
 _DEFAULT_FLOAT = float32
+_PY_NUMBERS = (float, int)  # exact types: bool is not a number here
 _DTYPE_ALIASES = {float: float32, int: int64, bool: bool_}
 
 _next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
@@ -449,6 +450,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other) -> "Tensor":
+        if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
+            return self._with_number(self._array + other, 1)
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         try:
@@ -466,6 +469,8 @@ class Tensor:
     __radd__ = __add__
 
     def __sub__(self, other) -> "Tensor":
+        if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
+            return self._with_number(self._array - other, 1)
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         try:
@@ -481,9 +486,13 @@ class Tensor:
         return _new(out, (self, other), backward)
 
     def __rsub__(self, other) -> "Tensor":
+        if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
+            return self._with_number(other - self._array, -1)
         return _as_tensor(other, self) - self
 
     def __mul__(self, other) -> "Tensor":
+        if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
+            return self._with_number(self._array * other, other)
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         try:
@@ -505,6 +514,8 @@ class Tensor:
     __rmul__ = __mul__
 
     def __truediv__(self, other) -> "Tensor":
+        if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
+            return self._with_number(self._array / other, 1 / other if other else np.inf)
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         if not _is_float(a.dtype):
@@ -526,6 +537,19 @@ class Tensor:
 
     def __rtruediv__(self, other) -> "Tensor":
         return _as_tensor(other, self) / self
+
+    def _with_number(self, out: np.ndarray, slope: float) -> "Tensor":
+        """The result of `self op number` for a float tensor, whose derivative is the constant slope.
+
+        numpy keeps a float32 array float32 next to a Python number, as PyTorch does.
+        """
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            return (g if slope == 1 else g * slope,)
+
+        return _new(out, (self,), backward)
 
     def __floordiv__(self, other) -> "Tensor":
         other = _as_tensor(other, self)
@@ -909,7 +933,10 @@ class Tensor:
         if not _is_float(a.dtype) and dtype is None:
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {a.dtype}")
         dims = _normalize_dims(dim, a.ndim)
-        out = np.asarray(a.mean(axis=dims, keepdims=keepdim, dtype=_dtype(dtype)))
+        if dtype is not None:
+            a = a.astype(_dtype(dtype))
+        total = a.sum(axis=dims, keepdims=keepdim)
+        out = np.asarray(total * (1.0 / (a.size // max(np.size(total), 1))) if a.size else a.mean(axis=dims, keepdims=keepdim))
         if not _needs_grad(self):
             return _new(out)
         shape = a.shape
@@ -928,9 +955,9 @@ class Tensor:
             correction = 1 if unbiased is None or unbiased else 0
         a = self._array
         dims = _normalize_dims(dim, a.ndim)
-        mean = a.mean(axis=dims, keepdims=True)
-        centered = a - mean
-        count = a.size // max(mean.size, 1)
+        total = a.sum(axis=dims, keepdims=True)
+        count = a.size // max(total.size, 1)
+        centered = a - total * (1.0 / max(count, 1))
         out = np.asarray((centered * centered).sum(axis=dims, keepdims=keepdim) / max(count - correction, 0))
         if not _needs_grad(self):
             return _new(out)
@@ -1160,7 +1187,7 @@ def _grad_fn_name(backward) -> str:
     qualname = getattr(backward, "__qualname__", "")
     parts = qualname.split(".")
     op = parts[-3] if len(parts) >= 3 else qualname
-    return op.strip("_").capitalize() + "Backward"
+    return "".join(word.capitalize() for word in op.strip("_").split("_")) + "Backward"
 
 
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
