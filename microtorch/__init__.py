@@ -96,6 +96,6 @@ from .tensor import bool_ as bool
 from .tensor import float32 as float
 from .tensor import int32 as int
 
-from . import optim  # noqa: E402  (after the core it builds on)
+from . import nn, optim  # noqa: E402  (after the core they build on)
 
 __version__ = "0.1.0"
