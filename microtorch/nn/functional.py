@@ -103,10 +103,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     index, table = input._array, weight._array
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype} instead")
-    if index.size and (index.min() < 0 or index.max() >= table.shape[0]):
-        bad = index[(index < 0) | (index >= table.shape[0])].reshape(-1)[0]
-        raise IndexError(f"index {bad} is out of range for an embedding of {table.shape[0]} rows")
-    out = table[index]
+    # numpy wraps negative indices, PyTorch refuses them; too large ones numpy refuses itself
+    if index.size and index.min() < 0:
+        _embedding_index_error(index, table.shape[0])
+    try:
+        out = table[index]
+    except IndexError:
+        _embedding_index_error(index, table.shape[0])
     if not _needs_grad(weight):
         return _new(out)
     n_rows = table.shape[0]
@@ -118,6 +121,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         return (grad,)
 
     return _new(out, (weight,), backward)
+
+
+def _embedding_index_error(index: np.ndarray, n_rows: int) -> None:
+    bad = index[(index < 0) | (index >= n_rows)].reshape(-1)[0]
+    raise IndexError(f"index {bad} is out of range for an embedding of {n_rows} rows")
 
 
 def batch_norm(
