@@ -80,13 +80,14 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registration
-    def _forget(self, name: str) -> None:
-        """Drop `name` from the instance attributes and the parameter, buffer and module registries."""
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Drop `name` from the instance attributes and from the registries other than `keep`
+        (where a reassignment keeps its place in the order)."""
         self.__dict__.pop(name, None)
-        self._parameters.pop(name, None)
-        self._buffers.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
-        self._modules.pop(name, None)
 
     def _check_initialised(self, what: str) -> None:
         if "_parameters" not in self.__dict__:
@@ -142,11 +143,11 @@ class Module:
         registries = self.__dict__.get("_parameters") is not None
         if isinstance(value, Parameter):
             self._check_initialised("parameters")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             self._check_initialised("module")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self.add_module(name, value)
         elif registries and name in self._parameters:
             if value is not None:

@@ -105,6 +105,15 @@ def test_attributes_are_plain_dict_hits_and_consistent():
     assert m.fc2 is None and [name for name, _ in m.named_children()] == ["fc1"]
 
 
+def test_reassignment_keeps_the_registration_order():
+    m = TwoLayer()
+    m.register_parameter("last", nn.Parameter(torch.zeros(1)))
+    m.fc1 = nn.Linear(2, 3)
+    m.scale = nn.Parameter(torch.zeros(1))
+    assert [name for name, _ in m.named_children()] == ["fc1", "fc2"]
+    assert list(m._parameters) == ["scale", "last"]
+
+
 def test_deleting_a_registered_attribute():
     m = TwoLayer()
     del m.scale
