@@ -114,6 +114,17 @@ def test_reassignment_keeps_the_registration_order():
     assert list(m._parameters) == ["scale", "last"]
 
 
+def test_in_place_scaling_of_a_layer_weight_keeps_it_registered():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 2))
+    weight = model[-1].weight
+    before = weight._array.copy()
+    with torch.no_grad():
+        model[-1].weight *= 0.1  # reassigns the attribute to the same Parameter
+    assert model[-1].weight is weight and model[-1]._parameters["weight"] is weight
+    assert np.allclose(weight._array, 0.1 * before)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
 def test_deleting_a_registered_attribute():
     m = TwoLayer()
     del m.scale
