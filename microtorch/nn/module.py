@@ -140,7 +140,7 @@ class Module:
     register_module = add_module
 
     def __setattr__(self, name: str, value) -> None:
-        registries = self.__dict__.get("_parameters") is not None
+        registries = "_parameters" in self.__dict__
         if isinstance(value, Parameter):
             self._check_initialised("parameters")
             self._forget(name, keep=self._parameters)
@@ -176,8 +176,8 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        registered = name in self._parameters or name in self._buffers or name in self._modules
-        if registered:
+        registries = "_parameters" in self.__dict__
+        if registries and (name in self._parameters or name in self._buffers or name in self._modules):
             self._forget(name)
         else:
             object.__delattr__(self, name)
