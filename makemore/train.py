@@ -1,0 +1,540 @@
+"""Train the makemore MLP: python -m makemore.train --help.
+
+The defaults reproduce the BatchNorm MLP of Karpathy's "Activations & Gradients, BatchNorm"
+lecture: 10-d embeddings, 200 hidden units, 3 characters of context, batch 32, lr 0.1 then
+0.01 after half of the 200k steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import microtorch
+import microtorch.nn.functional as F
+from microtorch import nn
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_words, split_words
+from .model import ModelConfig, build_model, calibrate_batchnorm, count_parameters
+from .sample import format_samples, sample_names
+
+__all__ = ["train_steps", "lr_schedule", "evaluate", "calibrate_batchnorm", "NonFiniteLoss", "main"]
+
+METRICS_CHUNK = 1000    # steps between appends to metrics.csv (and Ctrl-C checks)
+PROGRESS_EVERY = 100    # steps between calls of on_progress
+PROGRESS_SECONDS = 0.5  # the terminal line is redrawn at most this often
+
+
+class NonFiniteLoss(FloatingPointError):
+    """The loss became NaN or infinite; the update of that step was not applied."""
+
+    def __init__(self, step: int, value: float):
+        super().__init__(f"loss is {value} at step {step}")
+        self.step, self.value = step, value
+
+
+# ----------------------------------------------------------------------------
+# the loop
+
+def lr_schedule(lr: float, lr_final: float, decay_at: int) -> Callable[[int], float]:
+    """The lecture's step decay: lr before step decay_at, lr_final from then on."""
+    return lambda step: lr if step < decay_at else lr_final
+
+
+def train_steps(
+    model: nn.Module,
+    X: microtorch.Tensor,
+    Y: microtorch.Tensor,
+    optimizer: microtorch.optim.Optimizer,
+    steps: int,
+    batch_size: int,
+    lr_at: Callable[[int], float],
+    generator: microtorch.Generator,
+    start_step: int = 0,
+    callback: Callable | None = None,
+    on_progress: Callable[[int, list[float]], None] | None = None,
+    losses: list[float] | None = None,
+) -> list[float]:
+    """Run `steps` minibatch SGD steps numbered start_step, start_step + 1, ...; returns the losses.
+
+    Each step draws batch_size random examples with generator, does forward, cross-entropy,
+    backward and optimizer.step(). callback(step, model, optimizer, lr, loss) runs after each
+    update; on_progress(step, losses) every PROGRESS_EVERY steps. Losses are appended to
+    `losses` if given, so a caller keeps the completed steps even when the loop is interrupted.
+    Raises NonFiniteLoss (before applying that step's update) if the loss is NaN or infinite.
+    """
+    losses = [] if losses is None else losses
+    Xa, Ya = X.numpy(), Y.numpy()
+    n = len(Ya)
+    groups = optimizer.param_groups
+    lr = None
+    model.train()
+    for step in range(start_step, start_step + steps):
+        ix = microtorch.randint(0, n, (batch_size,), generator=generator)._array
+        loss = F.cross_entropy(model(microtorch.from_numpy(Xa[ix])), microtorch.from_numpy(Ya[ix]))
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLoss(step, value)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        step_lr = lr_at(step)
+        if step_lr != lr:
+            lr = step_lr
+            for group in groups:
+                group["lr"] = lr
+        optimizer.step()
+        losses.append(value)
+        if callback is not None:
+            callback(step, model, optimizer, lr, value)
+        if on_progress is not None and (step + 1) % PROGRESS_EVERY == 0:
+            on_progress(step + 1, losses)
+    return losses
+
+
+# ----------------------------------------------------------------------------
+# evaluation
+
+@microtorch.no_grad()
+def evaluate(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor) -> float:
+    """The mean loss over (X, Y) in one forward, in eval mode (running BatchNorm statistics)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return F.cross_entropy(model(X), Y).item()
+    finally:
+        model.train(was_training)
+
+
+def predicted_initial_loss(vocab_size: int) -> float:
+    """-ln(1/vocab_size): the loss of a uniform prediction."""
+    return -math.log(1.0 / vocab_size)
+
+
+@microtorch.no_grad()
+def measure_initial_loss(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor, batch_size: int, seed: int) -> float:
+    """The loss on one random batch, in train mode as the first step sees it; the running
+    statistics this forward updates are put back, so training is unaffected."""
+    buffers = {k: v.numpy().copy() for k, v in model.named_buffers()}
+    ix = microtorch.randint(0, len(Y), (batch_size,), generator=microtorch.Generator().manual_seed(seed))
+    model.train()
+    loss = F.cross_entropy(model(X[ix]), Y[ix]).item()
+    for name, buffer in model.named_buffers():
+        buffer.copy_(buffers[name])
+    return loss
+
+
+def split_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str, float]:
+    """Train/val (and test) loss with the running statistics, then with calibrated ones.
+
+    The model's running statistics are restored afterwards."""
+    names = ["train", "val"] + (["test"] if test else [])
+    result = {f"{name}_loss": evaluate(model, *getattr(splits, name)) for name in names}
+    buffers = {k: v.numpy().copy() for k, v in model.named_buffers()}
+    calibrate_batchnorm(model, splits.train[0])
+    result.update({f"{name}_loss_calibrated": evaluate(model, *getattr(splits, name)) for name in names})
+    for name, buffer in model.named_buffers():
+        buffer.copy_(buffers[name])
+    return result
+
+
+# ----------------------------------------------------------------------------
+# progress, metrics, the loss plot
+
+class Progress:
+    """One redrawn line on a terminal (at most every PROGRESS_SECONDS), else a plain line
+    every log_every steps."""
+
+    def __init__(self, total: int, start: int, log_every: int, lr_at: Callable[[int], float], stream=None):
+        self.total, self.start, self.log_every, self.lr_at = total, start, log_every, lr_at
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.t0 = self.last = time.perf_counter()
+        self.last_logged = start
+
+    def __call__(self, step: int, losses: list[float]) -> None:
+        now = time.perf_counter()
+        if self.tty and now - self.last < PROGRESS_SECONDS:
+            return
+        if not self.tty and step // self.log_every == self.last_logged // self.log_every:
+            return
+        self.last, self.last_logged = now, step
+        rate = (step - self.start) / max(now - self.t0, 1e-9)
+        recent = float(np.mean(losses[-PROGRESS_EVERY:]))
+        eta = (self.total - step) / rate if rate > 0 else float("inf")
+        line = (f"step {step:7d}/{self.total}  loss {recent:.4f}  lr {self.lr_at(step - 1):g}  "
+                f"{rate:6.0f} steps/s  ETA {_duration(eta)}")
+        self.stream.write(f"\r{line}\033[K" if self.tty else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}"
+
+
+def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float]) -> None:
+    """Append one 'step,loss,lr' row per step (header first if the file is new)."""
+    rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+    with open(path, "a") as f:
+        if f.tell() == 0:
+            f.write("step,loss,lr\n")
+        f.writelines(rows)
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop rows for steps >= step (written after the checkpoint a resumed run starts from)."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) < step]
+    if len(kept) != len(lines):
+        path.write_text("".join(kept))
+
+
+def plot_losses(losses: list[float], path: Path) -> None:
+    """The lecture's plot: log10 of the loss, averaged over windows of 1000 steps (fewer for short runs)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    window = min(1000, max(1, len(losses) // 20))
+    log_losses = np.log10(np.asarray(losses[: len(losses) // window * window]))
+    curve = log_losses.reshape(-1, window).mean(axis=1)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(np.arange(len(curve)) * window + window / 2, curve)
+    ax.set_title(f"training loss (mean of log10 loss over {window}-step windows)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("log10(loss)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------
+# a run: its state, starting it, resuming it
+
+@dataclass
+class Run:
+    dir: Path
+    train_args: dict        # data, steps, batch_size, lr, lr_decay_at, lr_final, seed
+    model_config: ModelConfig
+    splits: Splits
+    train_words: list[str]
+    model: nn.Sequential
+    optimizer: microtorch.optim.Optimizer
+    generator: microtorch.Generator
+    losses: list[float]
+    extra: dict             # initial losses, accumulated training seconds
+
+    @property
+    def config(self) -> dict:
+        return {"model": self.model_config.to_dict(), "train": self.train_args}
+
+    @property
+    def lr_at(self) -> Callable[[int], float]:
+        a = self.train_args
+        return lr_schedule(a["lr"], a["lr_final"], a["lr_decay_at"])
+
+    def save(self) -> None:
+        save_checkpoint(self.dir, self.model, self.optimizer, config=self.config, vocab=self.splits.vocab,
+                        step=len(self.losses), generator=self.generator, losses=self.losses, extra=self.extra)
+
+
+def _load_data(path: str, block_size: int, seed: int) -> tuple[Splits, list[str]]:
+    """The splits and the training words (for marking samples as seen or new)."""
+    return load_splits(path, block_size, seed), split_words(load_words(path), seed)[0]
+
+
+def _model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
+    return ModelConfig(
+        vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd, n_hidden=args.n_hidden,
+        n_layers=args.n_layers, batchnorm=not args.no_batchnorm, init=args.init, gain=args.gain,
+        output_scale=args.output_scale, batchnorm_output=args.batchnorm_output, bn_momentum=args.bn_momentum,
+    )
+
+
+def new_run(args: argparse.Namespace) -> Run:
+    """A fresh run from the command line: data, model, optimizer, generator seeded with --seed."""
+    run_dir = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    if (run_dir / "checkpoint.json").exists():
+        raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
+    steps = args.steps if args.steps is not None else 200_000
+    train_args = {"data": str(args.data), "steps": steps, "batch_size": args.batch_size, "lr": args.lr,
+                  "lr_decay_at": args.lr_decay_at if args.lr_decay_at is not None else steps // 2,
+                  "lr_final": args.lr_final, "seed": args.seed}
+    splits, train_words = _load_data(args.data, args.block_size, args.seed)
+    config = _model_config(args, len(splits.vocab))
+    generator = microtorch.Generator().manual_seed(args.seed)
+    model = build_model(config, generator)
+    optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return Run(run_dir, train_args, config, splits, train_words, model, optimizer, generator, [], {"train_seconds": 0.0})
+
+
+def _restore(run_dir: Path) -> Run:
+    """A run as its checkpoint left it (the data re-read and checked against the vocabulary)."""
+    ckpt = load_checkpoint(run_dir)
+    train_args = ckpt.config["train"]
+    splits, train_words = _load_data(train_args["data"], ckpt.model_config.block_size, train_args["seed"])
+    if splits.vocab != ckpt.vocab:
+        raise CheckpointError(f"{run_dir}: the vocabulary of {train_args['data']} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
+    model = build_model(ckpt.model_config, microtorch.Generator())
+    optimizer = microtorch.optim.SGD(model.parameters(), lr=train_args["lr"])
+    generator = microtorch.Generator()
+    ckpt.restore(model, optimizer, generator)
+    return Run(run_dir, dict(train_args), ckpt.model_config, splits, train_words, model, optimizer, generator,
+               list(ckpt.losses), dict(ckpt.extra))
+
+
+_FIXED_ON_RESUME = ("data", "batch_size", "lr", "lr_decay_at", "lr_final", "seed", "block_size", "n_embd", "n_hidden",
+                    "n_layers", "no_batchnorm", "init", "gain", "output_scale", "bn_momentum", "batchnorm_output", "out")
+
+
+def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run:
+    """The run in --resume, to be trained up to --steps (default: its own total)."""
+    ignored = [name for name in _FIXED_ON_RESUME if getattr(args, name) != parser.get_default(name)]
+    if ignored:
+        print(f"warning: --resume takes these settings from the checkpoint, ignoring: {', '.join(ignored)}", file=sys.stderr)
+    run = _restore(Path(args.resume))
+    if args.steps is not None:
+        if args.steps < len(run.losses):
+            raise SystemExit(f"error: --steps {args.steps} is below the checkpoint's step {len(run.losses)}")
+        run.train_args["steps"] = args.steps
+    truncate_metrics(run.dir / "metrics.csv", len(run.losses))
+    print(f"resuming {run.dir} at step {len(run.losses)} of {run.train_args['steps']}")
+    return run
+
+
+# ----------------------------------------------------------------------------
+# training a run
+
+def check_initial_loss(run: Run) -> None:
+    """Print the predicted and measured initial loss; warn if they are more than 0.1 apart."""
+    X, Y = run.splits.train
+    predicted = predicted_initial_loss(run.model_config.vocab_size)
+    measured = measure_initial_loss(run.model, X, Y, run.train_args["batch_size"], run.train_args["seed"])
+    run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured)
+    print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
+    if not abs(measured - predicted) <= 0.1:
+        print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
+              "starts confidently wrong (see --init and --output-scale)", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _deferred_sigint():
+    """While active, a first Ctrl-C only sets flag['stop'] (the loop stops at the next chunk
+    boundary, between steps); a second one raises KeyboardInterrupt at once."""
+    flag = {"stop": False}
+
+    def handler(signum, frame):
+        if flag["stop"]:
+            raise KeyboardInterrupt
+        flag["stop"] = True
+        print("\nstopping after the current chunk of steps (Ctrl-C again to stop at once)...", file=sys.stderr)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        yield flag
+        return
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _next_stop(step: int, total: int, checkpoint_every: int) -> int:
+    """The end of the chunk starting at step: the next metrics append, checkpoint or the end."""
+    return min(total, (step // METRICS_CHUNK + 1) * METRICS_CHUNK, (step // checkpoint_every + 1) * checkpoint_every)
+
+
+def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callable | None = None) -> str:
+    """Train up to the run's total steps in chunks, appending metrics and checkpointing.
+
+    Returns 'done', 'interrupted' (checkpoint saved) or 'nonfinite' (last good checkpoint kept)."""
+    total, metrics = run.train_args["steps"], run.dir / "metrics.csv"
+    progress = Progress(total, len(run.losses), log_every, run.lr_at)
+    t0, status = time.perf_counter(), "done"
+    with _deferred_sigint() as flag:
+        while len(run.losses) < total:
+            step = len(run.losses)
+            try:
+                train_steps(run.model, *run.splits.train, run.optimizer, _next_stop(step, total, checkpoint_every) - step,
+                            run.train_args["batch_size"], run.lr_at, run.generator, start_step=step,
+                            callback=callback, on_progress=progress, losses=run.losses)
+            except KeyboardInterrupt:
+                status = "interrupted"
+            except NonFiniteLoss as e:
+                progress.close()
+                append_metrics(metrics, step, run.losses[step:], run.lr_at)
+                print(f"error: the loss became {e.value} at step {e.step}; stopping. The last good checkpoint "
+                      f"(step {_saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
+                return "nonfinite"
+            append_metrics(metrics, step, run.losses[step:], run.lr_at)
+            if flag["stop"]:
+                status = "interrupted"
+            if status == "interrupted" or len(run.losses) % checkpoint_every == 0 or len(run.losses) == total:
+                run.extra["train_seconds"] += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                run.save()
+            if status == "interrupted":
+                break
+    progress.close()
+    if status == "done" and _saved_step(run.dir) != len(run.losses):
+        run.save()
+    if status == "interrupted":
+        print(f"\ninterrupted at step {len(run.losses)}; checkpoint saved. Resume with:\n"
+              f"  python -m makemore.train --resume {run.dir}")
+    return status
+
+
+def _saved_step(run_dir: Path) -> int | str:
+    """The step of the checkpoint on disk, or 'none'."""
+    try:
+        return json.loads((run_dir / "checkpoint.json").read_text())["step"]
+    except (OSError, ValueError, KeyError):
+        return "none"
+
+
+# ----------------------------------------------------------------------------
+# reporting
+
+def report_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str, float]:
+    """Compute and print the split losses (running and calibrated BatchNorm statistics)."""
+    losses = split_losses(model, splits, test)
+    names = ["train", "val"] + (["test"] if test else [])
+    print("losses (eval mode)      " + "  ".join(f"{n:>6}" for n in names))
+    print("  running statistics    " + "  ".join(f"{losses[n + '_loss']:6.4f}" for n in names))
+    print("  calibrated statistics " + "  ".join(f"{losses[n + '_loss_calibrated']:6.4f}" for n in names))
+    return losses
+
+
+def finish(run: Run, args: argparse.Namespace) -> dict:
+    """Final losses, the loss plot, samples and summary.json."""
+    losses = report_losses(run.model, run.splits, args.test)
+    plot_losses(run.losses, run.dir / "loss.png")
+    names = sample_names(run.model, run.splits.vocab, run.model_config.block_size, args.samples,
+                         microtorch.Generator().manual_seed(run.train_args["seed"]))
+    print(format_samples(names, set(run.train_words)))
+    seconds = run.extra["train_seconds"]
+    summary = {
+        "config": run.config,
+        "parameters": count_parameters(run.model),
+        "steps": len(run.losses),
+        "train_seconds": seconds,
+        "steps_per_second": len(run.losses) / seconds if seconds > 0 else None,
+        "initial_loss_predicted": run.extra.get("initial_loss_predicted"),
+        "initial_loss_measured": run.extra.get("initial_loss_measured"),
+        **losses,
+        "note": "the checkpoint keeps the running BatchNorm statistics; *_calibrated losses use "
+                "statistics of the whole training set (calibrate_batchnorm)",
+    }
+    (run.dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"wrote {run.dir}/summary.json, loss.png, metrics.csv, checkpoint.npz/.json")
+    return summary
+
+
+def eval_only(args: argparse.Namespace) -> int:
+    """Load a run's checkpoint and report its losses, without training."""
+    run = _restore(Path(args.eval_only))
+    print(f"{run.dir}: step {len(run.losses)}, {count_parameters(run.model)} parameters")
+    report_losses(run.model, run.splits, args.test)
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# the command line
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m makemore.train",
+        description="Train the makemore character MLP (the lecture's BatchNorm MLP by default) on microtorch.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    g = p.add_argument_group("data and run")
+    g.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line")
+    g.add_argument("--out", default=None, help="run folder (default: runs/<timestamp>)")
+    g.add_argument("--seed", type=int, default=42, help="seed of the split, the initial weights and the batches")
+    g.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint (up to --steps)")
+    g.add_argument("--eval-only", metavar="RUN_DIR", help="report the losses of this run's checkpoint, no training")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--steps", type=int, default=None, help="total number of steps (default: 200000, or the resumed run's)")
+    g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--lr", type=float, default=0.1, help="learning rate before --lr-decay-at")
+    g.add_argument("--lr-decay-at", type=int, default=None, help="step at which lr becomes --lr-final (default: half the steps)")
+    g.add_argument("--lr-final", type=float, default=0.01)
+    g = p.add_argument_group("model")
+    g.add_argument("--block-size", type=int, default=3, help="characters of context")
+    g.add_argument("--n-embd", type=int, default=10, help="embedding size")
+    g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer")
+    g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, BatchNorm1d, Tanh] blocks")
+    g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
+    g.add_argument("--batchnorm-output", action="store_true", help="a BatchNorm1d after the last Linear")
+    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming", help="weight initialisation")
+    g.add_argument("--gain", type=float, default=None, help="kaiming gain (default: 5/3, tanh's)")
+    g.add_argument("--output-scale", type=float, default=None,
+                   help="scale of the last layer at init (default: 0.01 on its weight, or 0.1 on the output BatchNorm's gain)")
+    g.add_argument("--bn-momentum", type=float, default=0.001, help="BatchNorm running-statistics momentum")
+    g = p.add_argument_group("reporting")
+    g.add_argument("--samples", type=int, default=20, help="names to sample at the end")
+    g.add_argument("--test", action="store_true", help="also report the test loss")
+    g.add_argument("--log-every", type=int, default=10_000, help="steps between progress lines when not on a terminal")
+    g.add_argument("--checkpoint-every", type=int, default=20_000, help="steps between checkpoints")
+    return p
+
+
+def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.resume and args.eval_only:
+        p.error("--resume and --eval-only exclude each other")
+    for name in ("batch_size", "log_every", "checkpoint_every"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.steps is not None and args.steps < 0:
+        p.error("--steps must be at least 0")
+    if args.batch_size < 2 and not args.no_batchnorm:
+        p.error("BatchNorm needs --batch-size of at least 2")
+
+
+def main(argv: list[str] | None = None, callback: Callable | None = None) -> int:
+    """The command line; callback(step, model, optimizer, lr, loss) is passed to the loop."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
+    try:
+        if args.eval_only:
+            return eval_only(args)
+        run = resume_run(args, parser) if args.resume else new_run(args)
+    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"run folder {run.dir}; model {count_parameters(run.model)} parameters:\n{run.model}")
+    if not run.losses:
+        check_initial_loss(run)
+        run.save()  # step 0: a good checkpoint to fall back on
+    status = train_run(run, args.checkpoint_every, args.log_every, callback)
+    if status != "done":
+        return 130 if status == "interrupted" else 1
+    finish(run, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+import io
+import json
+import math
+import os
+import re
+import signal
+
+import numpy as np
+import pytest
+
+import microtorch
+from makemore import sample
+from makemore.data import load_splits, load_words
+from makemore.model import ModelConfig, build_model
+from makemore.train import NonFiniteLoss, Progress, lr_schedule, main, train_steps
+
+SMALL = ["--n-embd", "4", "--n-hidden", "16", "--batch-size", "16", "--samples", "3", "--log-every", "50",
+         "--checkpoint-every", "50", "--lr-decay-at", "150"]
+
+
+@pytest.fixture(scope="module")
+def words_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "words.txt"
+    path.write_text("\n".join(load_words()[:300]) + "\n")
+    return path
+
+
+def train_cli(out, words_file, *extra, callback=None):
+    return main(["--data", str(words_file), "--out", str(out), *SMALL, *extra], callback=callback)
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory, words_file):
+    """200 steps in one go: the reference for the resume tests."""
+    out = tmp_path_factory.mktemp("runs") / "straight"
+    assert train_cli(out, words_file, "--steps", "200") == 0
+    return out
+
+
+def assert_same_run(a, b):
+    """Bit-identical checkpoints (weights, buffers, optimizer, loss history, RNG) and metrics."""
+    with np.load(a / "checkpoint.npz") as x, np.load(b / "checkpoint.npz") as y:
+        assert x.files == y.files
+        for key in x.files:
+            assert np.array_equal(x[key], y[key]), key
+    ja, jb = (json.loads((d / "checkpoint.json").read_text()) for d in (a, b))
+    assert ja["step"] == jb["step"] and ja["rng_state"] == jb["rng_state"] and ja["npz_sha256"] == jb["npz_sha256"]
+    assert (a / "metrics.csv").read_text() == (b / "metrics.csv").read_text()
+
+
+def checkpoint_step(run_dir):
+    return json.loads((run_dir / "checkpoint.json").read_text())["step"]
+
+
+# ----------------------------------------------------------------------------
+# the loop
+
+def small_setup(words_file, seed=0):
+    splits = load_splits(words_file, block_size=3)
+    g = microtorch.Generator().manual_seed(seed)
+    model = build_model(ModelConfig(n_embd=4, n_hidden=16), g)
+    return model, splits.train, microtorch.optim.SGD(model.parameters(), lr=0.1), g
+
+
+def test_lr_schedule():
+    lr_at = lr_schedule(0.1, 0.01, 5)
+    assert [lr_at(s) for s in (0, 4, 5, 100)] == [0.1, 0.1, 0.01, 0.01]
+
+
+def test_train_steps_learns_and_reports(words_file):
+    model, (X, Y), opt, g = small_setup(words_file)
+    seen = []
+    losses = train_steps(model, X, Y, opt, 400, 32, lr_schedule(0.1, 0.01, 1300), g, start_step=1000,
+                         callback=lambda step, m, o, lr, loss: seen.append((step, lr, loss)))
+    assert len(losses) == 400 and all(isinstance(v, float) for v in losses)
+    assert np.mean(losses[:50]) > np.mean(losses[-50:]) + 0.3
+    assert [s for s, _, _ in seen] == list(range(1000, 1400))
+    assert [lr for _, lr, _ in seen] == [0.1] * 300 + [0.01] * 100  # steps count from start_step
+    assert [loss for _, _, loss in seen] == losses
+    assert opt.param_groups[0]["lr"] == 0.01
+
+
+def test_train_steps_is_reproducible(words_file):
+    runs = []
+    for _ in range(2):
+        model, (X, Y), opt, g = small_setup(words_file, seed=3)
+        runs.append((train_steps(model, X, Y, opt, 30, 32, lambda s: 0.1, g), model[0].weight.detach().numpy().copy()))
+    assert runs[0][0] == runs[1][0] and np.array_equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_nonfinite_loss_stops_before_the_update(words_file):
+    model, (X, Y), opt, g = small_setup(words_file)
+    with microtorch.no_grad():
+        model[-1].bias[0] = math.inf
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    losses = []
+    with pytest.raises(NonFiniteLoss, match="at step 7") as info:
+        train_steps(model, X, Y, opt, 10, 32, lambda s: 0.1, g, start_step=7, losses=losses)
+    assert info.value.step == 7 and losses == []
+    assert all(np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
+
+
+def test_progress_plain_lines_every_log_every():
+    stream = io.StringIO()
+    progress = Progress(total=1000, start=0, log_every=500, lr_at=lambda s: 0.1, stream=stream)
+    for step in range(100, 1001, 100):
+        progress(step, [2.0] * step)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("step     500/1000  loss 2.0000  lr 0.1")
+
+
+# ----------------------------------------------------------------------------
+# the command line
+
+def test_smoke_on_the_shipped_data(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["--out", str(out), "--steps", "300", "--checkpoint-every", "100", "--samples", "4", "--test"]) == 0
+    text = capsys.readouterr().out
+    assert "predicted -ln(1/27) = 3.2958" in text and "calibrated statistics" in text
+    assert {"checkpoint.npz", "checkpoint.json", "summary.json", "loss.png", "metrics.csv"} <= set(os.listdir(out))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 300 and summary["config"]["train"]["lr_decay_at"] == 150
+    assert abs(summary["initial_loss_measured"] - math.log(27)) < 0.1
+    for key in ("train_loss", "val_loss", "test_loss", "train_loss_calibrated", "val_loss_calibrated", "test_loss_calibrated"):
+        assert 2.0 < summary[key] < 2.9, key  # down from 3.30
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert rows[0] == "step,loss,lr" and len(rows) == 301 and rows[1].startswith("0,")
+    assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert checkpoint_step(out) == 300
+    assert sample.main([str(out), "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_naive_init_warns(tmp_path, words_file, capsys):
+    assert train_cli(tmp_path / "r", words_file, "--steps", "0", "--init", "naive", "--no-batchnorm") == 0
+    assert "WARNING: the initial loss" in capsys.readouterr().err
+    assert train_cli(tmp_path / "k", words_file, "--steps", "0") == 0
+    assert "WARNING" not in capsys.readouterr().err
+
+
+def test_resume_is_bit_identical(tmp_path, words_file, straight_run, capsys):
+    out = tmp_path / "resumed"
+    assert train_cli(out, words_file, "--steps", "100") == 0
+    assert checkpoint_step(out) == 100
+    assert main(["--resume", str(out), "--steps", "200"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert_same_run(straight_run, out)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, words_file, straight_run, capsys):
+    def interrupt(step, model, optimizer, lr, loss):
+        if step == 70:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "interrupted"
+    assert train_cli(out, words_file, "--steps", "200", callback=interrupt) == 130
+    assert checkpoint_step(out) == 71  # steps 0..70 completed
+    assert f"python -m makemore.train --resume {out}" in capsys.readouterr().out
+    assert not (out / "summary.json").exists()
+    assert main(["--resume", str(out)]) == 0
+    assert_same_run(straight_run, out)
+
+
+def test_sigint_stops_between_steps_at_the_next_chunk(tmp_path, words_file, straight_run):
+    def send_sigint(step, model, optimizer, lr, loss):
+        if step == 10:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    out = tmp_path / "sigint"
+    assert train_cli(out, words_file, "--steps", "200", callback=send_sigint) == 130
+    assert checkpoint_step(out) == 50
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert main(["--resume", str(out)]) == 0
+    assert_same_run(straight_run, out)
+
+
+def test_nan_keeps_the_last_good_checkpoint(tmp_path, words_file, capsys):
+    def poison(step, model, optimizer, lr, loss):
+        if step == 60:
+            with microtorch.no_grad():
+                model[0].weight.fill_(math.nan)
+
+    out = tmp_path / "nan"
+    assert train_cli(out, words_file, "--steps", "200", callback=poison) == 1
+    assert "loss became nan at step 61" in capsys.readouterr().err
+    assert checkpoint_step(out) == 50
+    assert not (out / "summary.json").exists()
+    assert main(["--eval-only", str(out)]) == 0  # the kept checkpoint loads and is finite
+    assert re.search(r"running statistics +\d\.\d{4} +\d\.\d{4}\n", capsys.readouterr().out)
+
+
+def test_eval_only_reports_the_summary_losses(tmp_path, words_file, straight_run, capsys):
+    assert main(["--eval-only", str(straight_run), "--test"]) == 0
+    text = capsys.readouterr().out
+    summary = json.loads((straight_run / "summary.json").read_text())
+    assert f"{summary['train_loss']:6.4f}  {summary['val_loss']:6.4f}" in text
+    assert f"{summary['train_loss_calibrated']:6.4f}  {summary['val_loss_calibrated']:6.4f}" in text
+    assert "test" in text
+
+
+def test_refuses_to_overwrite_a_run_and_reports_bad_checkpoints(tmp_path, words_file, capsys):
+    out = tmp_path / "r"
+    assert train_cli(out, words_file, "--steps", "0") == 0
+    with pytest.raises(SystemExit, match="already holds a run"):
+        train_cli(out, words_file, "--steps", "10")
+    (out / "checkpoint.npz").write_bytes(b"junk")
+    assert main(["--resume", str(out)]) == 2
+    assert "checkpoint.npz: sha256 does not match" in capsys.readouterr().err
+
+
+def test_help():
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
