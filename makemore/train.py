@@ -161,12 +161,15 @@ class Progress:
         self.tty = self.stream.isatty()
         self.t0 = self.last = time.perf_counter()
         self.last_logged = start
+        self.open_line = False  # a terminal line without its newline yet
 
-    def __call__(self, step: int, losses: list[float]) -> None:
+    def __call__(self, step: int, losses: list[float], force: bool = False) -> None:
         now = time.perf_counter()
-        if self.tty and now - self.last < PROGRESS_SECONDS:
+        if step == self.last_logged or not losses:
             return
-        if not self.tty and step // self.log_every == self.last_logged // self.log_every:
+        if not force and self.tty and now - self.last < PROGRESS_SECONDS:
+            return
+        if not force and not self.tty and step // self.log_every == self.last_logged // self.log_every:
             return
         self.last, self.last_logged = now, step
         rate = (step - self.start) / max(now - self.t0, 1e-9)
@@ -176,10 +179,13 @@ class Progress:
                 f"{rate:6.0f} steps/s  ETA {_duration(eta)}")
         self.stream.write(f"\r{line}\033[K" if self.tty else line + "\n")
         self.stream.flush()
+        self.open_line = self.tty
 
     def close(self) -> None:
-        if self.tty:
+        """End the terminal line, if one is open."""
+        if self.open_line:
             self.stream.write("\n")
+            self.open_line = False
 
 
 def _duration(seconds: float) -> str:
@@ -341,11 +347,13 @@ def check_initial_loss(run: Run) -> None:
 @contextlib.contextmanager
 def _deferred_sigint():
     """While active, a first Ctrl-C only sets flag['stop'] (the loop stops at the next chunk
-    boundary, between steps); a second one raises KeyboardInterrupt at once."""
-    flag = {"stop": False}
+    boundary, between steps); a second one sets flag['hard'] and raises KeyboardInterrupt at
+    once, possibly in the middle of a step."""
+    flag = {"stop": False, "hard": False}
 
     def handler(signum, frame):
         if flag["stop"]:
+            flag["hard"] = True
             raise KeyboardInterrupt
         flag["stop"] = True
         print("\nstopping after the current chunk of steps (Ctrl-C again to stop at once)...", file=sys.stderr)
@@ -369,41 +377,43 @@ def _next_stop(step: int, total: int, checkpoint_every: int) -> int:
 def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callable | None = None) -> str:
     """Train up to the run's total steps in chunks, appending metrics and checkpointing.
 
-    Returns 'done', 'interrupted' (checkpoint saved) or 'nonfinite' (last good checkpoint kept)."""
-    total, metrics = run.train_args["steps"], run.dir / "metrics.csv"
+    Returns 'done', 'interrupted' (checkpoint saved), or 'killed' (a second Ctrl-C) and
+    'nonfinite' (both keep the last good checkpoint)."""
+    total = run.train_args["steps"]
     progress = Progress(total, len(run.losses), log_every, run.lr_at)
-    t0, status = time.perf_counter(), "done"
+    status = "done"
     with _deferred_sigint() as flag:
-        while len(run.losses) < total:
+        while status == "done" and len(run.losses) < total:
+            status = _train_chunk(run, _next_stop(len(run.losses), total, checkpoint_every), callback, progress, flag)
             step = len(run.losses)
-            try:
-                train_steps(run.model, *run.splits.train, run.optimizer, _next_stop(step, total, checkpoint_every) - step,
-                            run.train_args["batch_size"], run.lr_at, run.generator, start_step=step,
-                            callback=callback, on_progress=progress, losses=run.losses)
-            except KeyboardInterrupt:
-                status = "interrupted"
-            except NonFiniteLoss as e:
-                progress.close()
-                append_metrics(metrics, step, run.losses[step:], run.lr_at)
-                print(f"error: the loss became {e.value} at step {e.step}; stopping. The last good checkpoint "
-                      f"(step {_saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
-                return "nonfinite"
-            append_metrics(metrics, step, run.losses[step:], run.lr_at)
-            if flag["stop"]:
-                status = "interrupted"
-            if status == "interrupted" or len(run.losses) % checkpoint_every == 0 or len(run.losses) == total:
-                run.extra["train_seconds"] += time.perf_counter() - t0
-                t0 = time.perf_counter()
+            if status == "interrupted" or (status == "done" and (step % checkpoint_every == 0 or step == total)):
                 run.save()
-            if status == "interrupted":
-                break
+    progress(len(run.losses), run.losses, force=True)
     progress.close()
-    if status == "done" and _saved_step(run.dir) != len(run.losses):
-        run.save()
+    resume = f"  python -m makemore.train --resume {run.dir}"
     if status == "interrupted":
-        print(f"\ninterrupted at step {len(run.losses)}; checkpoint saved. Resume with:\n"
-              f"  python -m makemore.train --resume {run.dir}")
+        print(f"\ninterrupted at step {len(run.losses)}; checkpoint saved. Resume with:\n{resume}")
+    elif status == "killed":
+        print(f"\nstopped at once; the last checkpoint (step {_saved_step(run.dir)}) is kept. Resume with:\n{resume}")
     return status
+
+
+def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progress, flag: dict) -> str:
+    """Train from the current step up to `stop` and append the metrics; returns the status."""
+    step, t0, status = len(run.losses), time.perf_counter(), "done"
+    try:
+        train_steps(run.model, *run.splits.train, run.optimizer, stop - step, run.train_args["batch_size"], run.lr_at,
+                    run.generator, start_step=step, callback=callback, on_progress=progress, losses=run.losses)
+    except KeyboardInterrupt:  # a callback's, or a second Ctrl-C (maybe half-way through a step)
+        status = "killed" if flag["hard"] else "interrupted"
+    except NonFiniteLoss as e:
+        status = "nonfinite"
+        progress.close()
+        print(f"error: the loss became {e.value} at step {e.step}; stopping. The last good checkpoint "
+              f"(step {_saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
+    run.extra["train_seconds"] += time.perf_counter() - t0
+    append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at)
+    return "interrupted" if status == "done" and flag["stop"] else status
 
 
 def _saved_step(run_dir: Path) -> int | str:
@@ -439,7 +449,7 @@ def finish(run: Run, args: argparse.Namespace) -> dict:
         "config": run.config,
         "parameters": count_parameters(run.model),
         "steps": len(run.losses),
-        "train_seconds": seconds,
+        "wall_time_seconds": seconds,  # of the training steps, over all sessions of the run
         "steps_per_second": len(run.losses) / seconds if seconds > 0 else None,
         "initial_loss_predicted": run.extra.get("initial_loss_predicted"),
         "initial_loss_measured": run.extra.get("initial_loss_measured"),
@@ -531,7 +541,7 @@ def main(argv: list[str] | None = None, callback: Callable | None = None) -> int
         run.save()  # step 0: a good checkpoint to fall back on
     status = train_run(run, args.checkpoint_every, args.log_every, callback)
     if status != "done":
-        return 130 if status == "interrupted" else 1
+        return 1 if status == "nonfinite" else 130
     finish(run, args)
     return 0
 

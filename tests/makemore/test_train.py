@@ -12,7 +12,8 @@ import microtorch
 from makemore import sample
 from makemore.data import load_splits, load_words
 from makemore.model import ModelConfig, build_model
-from makemore.train import NonFiniteLoss, Progress, lr_schedule, main, train_steps
+from makemore.train import (NonFiniteLoss, Progress, calibrate_batchnorm, evaluate, lr_schedule, main, split_losses,
+                            train_steps)
 
 SMALL = ["--n-embd", "4", "--n-hidden", "16", "--batch-size", "16", "--samples", "3", "--log-every", "50",
          "--checkpoint-every", "50", "--lr-decay-at", "150"]
@@ -33,7 +34,7 @@ def train_cli(out, words_file, *extra, callback=None):
 def straight_run(tmp_path_factory, words_file):
     """200 steps in one go: the reference for the resume tests."""
     out = tmp_path_factory.mktemp("runs") / "straight"
-    assert train_cli(out, words_file, "--steps", "200") == 0
+    assert train_cli(out, words_file, "--steps", "200", "--test") == 0
     return out
 
 
@@ -101,6 +102,20 @@ def test_nonfinite_loss_stops_before_the_update(words_file):
     assert all(np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
 
 
+def test_split_losses_reports_calibrated_losses_and_keeps_the_running_statistics(words_file):
+    model, _, opt, g = small_setup(words_file)
+    splits = load_splits(words_file, block_size=3)
+    train_steps(model, *splits.train, opt, 50, 32, lambda s: 0.1, g)
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    losses = split_losses(model, splits, test=True)
+    assert set(losses) == {f"{s}_loss{c}" for s in ("train", "val", "test") for c in ("", "_calibrated")}
+    assert losses["train_loss"] != losses["train_loss_calibrated"]  # 50 steps at momentum 0.001: far apart
+    assert losses["train_loss"] == evaluate(model, *splits.train)
+    assert all(np.array_equal(before[k], v.numpy()) for k, v in model.state_dict().items())
+    calibrate_batchnorm(model, splits.train[0])
+    assert evaluate(model, *splits.train) == losses["train_loss_calibrated"]
+
+
 def test_progress_plain_lines_every_log_every():
     stream = io.StringIO()
     progress = Progress(total=1000, start=0, log_every=500, lr_at=lambda s: 0.1, stream=stream)
@@ -115,15 +130,16 @@ def test_progress_plain_lines_every_log_every():
 
 def test_smoke_on_the_shipped_data(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["--out", str(out), "--steps", "300", "--checkpoint-every", "100", "--samples", "4", "--test"]) == 0
+    assert main(["--out", str(out), "--steps", "300", "--checkpoint-every", "100", "--samples", "4"]) == 0
     text = capsys.readouterr().out
     assert "predicted -ln(1/27) = 3.2958" in text and "calibrated statistics" in text
     assert {"checkpoint.npz", "checkpoint.json", "summary.json", "loss.png", "metrics.csv"} <= set(os.listdir(out))
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] == 300 and summary["config"]["train"]["lr_decay_at"] == 150
     assert abs(summary["initial_loss_measured"] - math.log(27)) < 0.1
-    for key in ("train_loss", "val_loss", "test_loss", "train_loss_calibrated", "val_loss_calibrated", "test_loss_calibrated"):
+    for key in ("train_loss", "val_loss", "train_loss_calibrated", "val_loss_calibrated"):
         assert 2.0 < summary[key] < 2.9, key  # down from 3.30
+    assert "test_loss" not in summary  # only with --test
     rows = (out / "metrics.csv").read_text().splitlines()
     assert rows[0] == "step,loss,lr" and len(rows) == 301 and rows[1].startswith("0,")
     assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
@@ -175,6 +191,18 @@ def test_sigint_stops_between_steps_at_the_next_chunk(tmp_path, words_file, stra
     assert_same_run(straight_run, out)
 
 
+def test_second_sigint_stops_at_once_without_saving(tmp_path, words_file, capsys):
+    def send_two(step, model, optimizer, lr, loss):
+        if step == 60:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    out = tmp_path / "killed"
+    assert train_cli(out, words_file, "--steps", "200", callback=send_two) == 130
+    assert "stopped at once; the last checkpoint (step 50) is kept" in capsys.readouterr().out
+    assert checkpoint_step(out) == 50
+
+
 def test_nan_keeps_the_last_good_checkpoint(tmp_path, words_file, capsys):
     def poison(step, model, optimizer, lr, loss):
         if step == 60:
@@ -194,9 +222,8 @@ def test_eval_only_reports_the_summary_losses(tmp_path, words_file, straight_run
     assert main(["--eval-only", str(straight_run), "--test"]) == 0
     text = capsys.readouterr().out
     summary = json.loads((straight_run / "summary.json").read_text())
-    assert f"{summary['train_loss']:6.4f}  {summary['val_loss']:6.4f}" in text
+    assert f"{summary['train_loss']:6.4f}  {summary['val_loss']:6.4f}  {summary['test_loss']:6.4f}" in text
     assert f"{summary['train_loss_calibrated']:6.4f}  {summary['val_loss_calibrated']:6.4f}" in text
-    assert "test" in text
 
 
 def test_refuses_to_overwrite_a_run_and_reports_bad_checkpoints(tmp_path, words_file, capsys):
