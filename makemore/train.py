@@ -283,7 +283,7 @@ def new_run(args: argparse.Namespace) -> Run:
     if (run_dir / "checkpoint.json").exists():
         raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
     steps = args.steps if args.steps is not None else 200_000
-    train_args = {"data": str(args.data), "steps": steps, "batch_size": args.batch_size, "lr": args.lr,
+    train_args = {"data": str(Path(args.data).resolve()), "steps": steps, "batch_size": args.batch_size, "lr": args.lr,
                   "lr_decay_at": args.lr_decay_at if args.lr_decay_at is not None else steps // 2,
                   "lr_final": args.lr_final, "seed": args.seed}
     splits, train_words = _load_data(args.data, args.block_size, args.seed)
@@ -477,37 +477,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m makemore.train",
         description="Train the makemore character MLP (the lecture's BatchNorm MLP by default) on microtorch.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     g = p.add_argument_group("data and run")
-    g.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line")
+    g.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: the shipped data/names.txt)")
     g.add_argument("--out", default=None, help="run folder (default: runs/<timestamp>)")
-    g.add_argument("--seed", type=int, default=42, help="seed of the split, the initial weights and the batches")
-    g.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint (up to --steps)")
-    g.add_argument("--eval-only", metavar="RUN_DIR", help="report the losses of this run's checkpoint, no training")
+    g.add_argument("--seed", type=int, default=42, help="seed of the split, the initial weights and the batches (default: %(default)s)")
+    g.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint, up to --steps")
+    g.add_argument("--eval-only", metavar="RUN_DIR", help="report the losses of this run's checkpoint, without training")
     g = p.add_argument_group("optimisation")
     g.add_argument("--steps", type=int, default=None, help="total number of steps (default: 200000, or the resumed run's)")
-    g.add_argument("--batch-size", type=int, default=32)
-    g.add_argument("--lr", type=float, default=0.1, help="learning rate before --lr-decay-at")
-    g.add_argument("--lr-decay-at", type=int, default=None, help="step at which lr becomes --lr-final (default: half the steps)")
-    g.add_argument("--lr-final", type=float, default=0.01)
+    g.add_argument("--batch-size", type=int, default=32, help="examples per step (default: %(default)s)")
+    g.add_argument("--lr", type=float, default=0.1, help="learning rate before --lr-decay-at (default: %(default)s)")
+    g.add_argument("--lr-decay-at", type=int, default=None, help="step from which the learning rate is --lr-final (default: half the steps)")
+    g.add_argument("--lr-final", type=float, default=0.01, help="learning rate after the decay (default: %(default)s)")
     g = p.add_argument_group("model")
-    g.add_argument("--block-size", type=int, default=3, help="characters of context")
-    g.add_argument("--n-embd", type=int, default=10, help="embedding size")
-    g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer")
-    g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, BatchNorm1d, Tanh] blocks")
+    g.add_argument("--block-size", type=int, default=3, help="characters of context (default: %(default)s)")
+    g.add_argument("--n-embd", type=int, default=10, help="embedding size (default: %(default)s)")
+    g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer (default: %(default)s)")
+    g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, BatchNorm1d, Tanh] blocks (default: %(default)s)")
     g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
     g.add_argument("--batchnorm-output", action="store_true", help="a BatchNorm1d after the last Linear")
-    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming", help="weight initialisation")
+    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming",
+                   help="weight initialisation; 'naive' is the lecture's overconfident N(0,1) start (default: %(default)s)")
     g.add_argument("--gain", type=float, default=None, help="kaiming gain (default: 5/3, tanh's)")
     g.add_argument("--output-scale", type=float, default=None,
                    help="scale of the last layer at init (default: 0.01 on its weight, or 0.1 on the output BatchNorm's gain)")
-    g.add_argument("--bn-momentum", type=float, default=0.001, help="BatchNorm running-statistics momentum")
+    g.add_argument("--bn-momentum", type=float, default=0.001, help="BatchNorm running-statistics momentum (default: %(default)s)")
     g = p.add_argument_group("reporting")
-    g.add_argument("--samples", type=int, default=20, help="names to sample at the end")
+    g.add_argument("--samples", type=int, default=20, help="names to sample at the end (default: %(default)s)")
     g.add_argument("--test", action="store_true", help="also report the test loss")
-    g.add_argument("--log-every", type=int, default=10_000, help="steps between progress lines when not on a terminal")
-    g.add_argument("--checkpoint-every", type=int, default=20_000, help="steps between checkpoints")
+    g.add_argument("--log-every", type=int, default=10_000, help="steps between progress lines when not on a terminal (default: %(default)s)")
+    g.add_argument("--checkpoint-every", type=int, default=20_000, help="steps between checkpoints (default: %(default)s)")
     return p
 
 
