@@ -283,8 +283,9 @@ def format_report(report: Report, title: str = "diagnostics") -> str:
     r = report
     lines = [f"== {title} =="]
     gap = r.loss["gap"]
+    warning = "  <- worse than a uniform guess: confidently wrong (at init: scale down the output layer)"
     lines.append(f"loss {r.loss['loss']:.4f}; a uniform prediction's -ln(1/V) = {r.loss['expected']:.4f}; gap {gap:+.4f}"
-                 + ("" if abs(gap) <= LOSS_GAP_TOLERANCE else "  <- confidently wrong at init: scale down the output layer"))
+                 + (warning if gap > LOSS_GAP_TOLERANCE else ""))
     lines.append(f"activations (Tanh outputs; saturated: |t| > {r.threshold}; dead: saturated on every example of the batch)")
     for a in r.activations:
         lines.append(f"  {a['label']:<16} mean {a['mean']:+.2f}, std {a['std']:.2f}, saturated {a['saturated_pct']:5.2f}%, "

@@ -1,0 +1,236 @@
+"""Look inside the network: python -m makemore.diagnose --help.
+
+Builds a model (or loads a run's checkpoint), traces one batch of training examples and
+prints what the lecture looks at: the initial loss against -ln(1/27), each Tanh layer's
+mean, std, % saturated and dead units, the gradients of the activations and of the
+weights. With --steps it then trains (SGD, the lecture's step decay), records the
+update:data ratio, and looks again at the same batch. Into --out it writes report.json
+(every number), report.txt (the printed report) and the figures as PNG.
+
+    python -m makemore.diagnose                                      # the lecture's BatchNorm MLP
+    python -m makemore.diagnose --n-layers 5 --n-hidden 100 --no-batchnorm --gain 1    # shrinking
+    python -m makemore.diagnose --n-layers 5 --n-hidden 100 --no-batchnorm --gain 3    # saturating
+    python -m makemore.diagnose --n-layers 5 --n-hidden 100 --gain 3                   # BatchNorm fixes it
+    python -m makemore.diagnose --init naive --no-batchnorm --steps 1000
+    python -m makemore.diagnose --checkpoint runs/20240101-120000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import microtorch
+from microtorch import nn
+
+from . import diagnostics as D
+from .checkpoint import CheckpointError, load_checkpoint
+from .data import DEFAULT_DATA_PATH, load_splits
+from .model import ModelConfig, build_model
+from .train import evaluate, lr_schedule, train_steps
+
+
+def number(text: str) -> float:
+    """A float, also written as a fraction: '5/3'."""
+    try:
+        return float(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def probe_batch(X: microtorch.Tensor, Y: microtorch.Tensor, size: int, seed: int):
+    """size random examples, drawn from their own generator: the same batch for every look."""
+    ix = microtorch.randint(0, len(Y), (size,), generator=microtorch.Generator().manual_seed(seed))
+    return X[ix], Y[ix]
+
+
+def default_out(command: str) -> Path:
+    return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def add_bias_before_batchnorm(model: nn.Sequential, generator: microtorch.Generator) -> list[str]:
+    """Give every bias-free Linear that feeds a BatchNorm a bias N(0, 0.01^2), as the lecture's
+    first BatchNorm MLP had; its gradient is zero (the mean subtraction cancels it)."""
+    names = []
+    for i, (layer, after) in enumerate(zip(model, list(model)[1:])):
+        if isinstance(layer, nn.Linear) and layer.bias is None and isinstance(after, nn.BatchNorm1d):
+            layer.bias = nn.Parameter(microtorch.randn(layer.out_features, generator=generator) * 0.01)
+            names.append(f"{i}.bias")
+    return names
+
+
+# ----------------------------------------------------------------------------
+# the model
+
+def _model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
+    return ModelConfig(vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd, n_hidden=args.n_hidden,
+                       n_layers=args.n_layers, batchnorm=not args.no_batchnorm, init=args.init, gain=args.gain,
+                       output_scale=args.output_scale, bn_momentum=args.bn_momentum)
+
+
+def _from_checkpoint(args: argparse.Namespace) -> dict:
+    """The run's model, its data (or --data) and its loss history."""
+    ckpt = load_checkpoint(args.checkpoint)
+    train = ckpt.config.get("train", {})
+    data = args.data or train.get("data", str(DEFAULT_DATA_PATH))
+    splits = load_splits(data, ckpt.model_config.block_size, train.get("seed", args.seed))
+    if splits.vocab != ckpt.vocab:
+        raise CheckpointError(f"{args.checkpoint}: the vocabulary of {data} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
+    return {"model": ckpt.build_model(), "config": ckpt.model_config, "splits": splits, "data": data,
+            "losses": list(ckpt.losses), "step": ckpt.step, "what": f"checkpoint {args.checkpoint} at step {ckpt.step}"}
+
+
+def _fresh(args: argparse.Namespace, generator: microtorch.Generator) -> dict:
+    data = args.data or str(DEFAULT_DATA_PATH)
+    splits = load_splits(data, args.block_size, args.seed)
+    config = _model_config(args, len(splits.vocab))
+    model = build_model(config, generator)
+    if args.bias_before_batchnorm:
+        add_bias_before_batchnorm(model, generator)
+    gain = "" if config.init != "kaiming" else f", gain {config.resolved_gain:.3g}"
+    what = (f"initialisation: {config.n_layers} x {config.n_hidden} tanh, "
+            f"{'BatchNorm' if config.batchnorm else 'no BatchNorm'}, init {config.init}{gain}")
+    return {"model": model, "config": config, "splits": splits, "data": data, "losses": [], "step": 0, "what": what}
+
+
+# ----------------------------------------------------------------------------
+# looking, training, looking again
+
+class Echo:
+    """print, keeping a copy of the text for report.txt."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def __call__(self, text: str = "") -> None:
+        print(text)
+        self.lines.append(text)
+
+
+def look(model: nn.Sequential, Xb, Yb, title: str, out: Path, tag: str, threshold: float, echo: Echo) -> D.Report:
+    """Trace the batch, print the report, write its three figures with the suffix tag."""
+    report = D.diagnose_batch(model, Xb, Yb, threshold, warn=False)
+    echo(D.format_report(report, title))
+    D.plot_activations(report.trace, out / f"activations-{tag}.png", threshold, f"activation distribution: {title}")
+    D.plot_activation_grads(report.trace, out / f"activation_grads-{tag}.png", f"activation gradients: {title}")
+    D.plot_weight_grads(report.trace, out / f"weight_grads-{tag}.png", f"weight gradients: {title}")
+    return report
+
+
+def train(run: dict, args: argparse.Namespace, generator: microtorch.Generator, echo: Echo) -> dict:
+    """--steps of SGD with the update:data recorder; returns the numbers of the training."""
+    model, (X, Y) = run["model"], run["splits"].train
+    decay_at = args.lr_decay_at if args.lr_decay_at is not None else run["step"] + args.steps // 2
+    lr_at = lr_schedule(args.lr, args.lr_final, decay_at)
+    recorder = D.UpdateRatioRecorder(model, every=args.every)
+    optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
+    t0 = time.perf_counter()
+    losses = train_steps(model, X, Y, optimizer, args.steps, args.batch_size, lr_at, generator,
+                         start_step=run["step"], callback=recorder)
+    seconds = time.perf_counter() - t0
+    run["losses"].extend(losses)
+    result = {"steps": args.steps, "seconds": seconds, "lr": args.lr, "lr_final": args.lr_final, "lr_decay_at": decay_at,
+              "train_loss": evaluate(model, X, Y), "val_loss": evaluate(model, *run["splits"].val),
+              "update_ratios": recorder.to_dict()}
+    stats = " (running BatchNorm statistics)" if any(isinstance(m, nn.BatchNorm1d) for m in model) else ""
+    echo(f"\ntrained {args.steps} steps in {seconds:.1f} s; eval mode{stats}: "
+          f"train loss {result['train_loss']:.4f}, val loss {result['val_loss']:.4f}")
+    D.plot_update_ratios(recorder, args.out / "update_ratio.png")
+    return result
+
+
+def diagnose(args: argparse.Namespace, echo: Echo) -> dict:
+    """Both looks (and the training between them); returns everything for report.json."""
+    generator = microtorch.Generator().manual_seed(args.seed)
+    run = _from_checkpoint(args) if args.checkpoint else _fresh(args, generator)
+    args.out.mkdir(parents=True, exist_ok=True)
+    Xb, Yb = probe_batch(*run["splits"].train, args.probe_batch, args.seed)
+    echo(f"model: {run['config']}\nlooking at a batch of {args.probe_batch} training examples of {run['data']}\n")
+    result = {"config": run["config"].to_dict(), "source": run["what"], "data": str(run["data"]), "seed": args.seed,
+              "probe_batch": args.probe_batch, "threshold": args.threshold}
+    tag = "checkpoint" if args.checkpoint else "init"
+    result[tag] = look(run["model"], Xb, Yb, run["what"], args.out, tag, args.threshold, echo).to_dict()
+    if args.steps > 0:
+        result["training"] = train(run, args, generator, echo)
+        echo()
+        title = f"after {run['step'] + args.steps} steps of training"
+        result["trained"] = look(run["model"], Xb, Yb, title, args.out, "trained", args.threshold, echo).to_dict()
+    if run["losses"]:
+        D.plot_losses({"train (minibatch)": run["losses"]}, args.out / "loss.png")
+    return result
+
+
+# ----------------------------------------------------------------------------
+# the command line
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m makemore.diagnose", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = p.add_argument_group("what to look at")
+    g.add_argument("--checkpoint", metavar="RUN_DIR", help="a training run's folder, instead of a fresh model")
+    g.add_argument("--data", default=None, help=f"word list (default: the run's, or {DEFAULT_DATA_PATH.name})")
+    g.add_argument("--out", type=Path, default=None, help="output folder (default: runs/diagnose-<timestamp>)")
+    g.add_argument("--seed", type=int, default=42, help="seed of the split, the weights, the probe batch and the batches")
+    g.add_argument("--probe-batch", type=int, default=32, help="training examples in the batch that is traced")
+    g.add_argument("--threshold", type=float, default=D.SATURATION_THRESHOLD, help="|tanh| above this is saturated")
+    g = p.add_argument_group("model (ignored with --checkpoint)")
+    g.add_argument("--block-size", type=int, default=3)
+    g.add_argument("--n-embd", type=int, default=10)
+    g.add_argument("--n-hidden", type=int, default=200)
+    g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, (BatchNorm1d), Tanh] blocks")
+    g.add_argument("--no-batchnorm", action="store_true")
+    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming")
+    g.add_argument("--gain", type=number, default=None, help="kaiming gain, e.g. 1, 5/3, 3 (default: 5/3)")
+    g.add_argument("--output-scale", type=number, default=None, help="scale of the last weight (default: 0.01)")
+    g.add_argument("--bn-momentum", type=float, default=0.001)
+    g.add_argument("--bias-before-batchnorm", action="store_true",
+                   help="give each Linear before a BatchNorm a bias, to see it reported dead")
+    g = p.add_argument_group("training (optional)")
+    g.add_argument("--steps", type=int, default=0, help="SGD steps after the first look, then a second look")
+    g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--lr", type=float, default=0.1)
+    g.add_argument("--lr-final", type=float, default=0.01)
+    g.add_argument("--lr-decay-at", type=int, default=None, help="step of the decay (default: half the steps)")
+    g.add_argument("--every", type=int, default=1, help="steps between update:data records")
+    return p
+
+
+_MODEL_OPTIONS = ("block_size", "n_embd", "n_hidden", "n_layers", "no_batchnorm", "init", "gain", "output_scale",
+                  "bn_momentum", "bias_before_batchnorm")
+
+
+def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for name in ("probe_batch", "batch_size", "every"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.steps < 0:
+        p.error("--steps must be at least 0")
+    if args.checkpoint:
+        ignored = [n for n in _MODEL_OPTIONS if getattr(args, n) != p.get_default(n)]
+        if ignored:
+            print(f"warning: --checkpoint takes the model from the run, ignoring: {', '.join(ignored)}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
+    args.out = args.out or default_out("diagnose")
+    echo = Echo()
+    try:
+        result = diagnose(args, echo)
+    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    (args.out / "report.json").write_text(json.dumps(result, indent=1))
+    (args.out / "report.txt").write_text("\n".join(echo.lines) + "\n")
+    print(f"\nwrote report.json, report.txt and the figures to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
