@@ -241,12 +241,14 @@ def import_torch(threads: int) -> ModuleType | None:
 
 @dataclass
 class Measurement:
-    """Steps/s of each repeat of one runner at one size."""
+    """Steps/s of each repeat of one runner at one size, and the process's CPU time / wall time
+    in each (below 1 with one thread: the process waited for the CPU, the machine was busy)."""
     name: str
     batch: int
     hidden: int
     steps: int
     rates: list[float] = field(default_factory=list)
+    cpu_share: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -254,7 +256,8 @@ class Measurement:
 
     def to_json(self) -> dict:
         return {"form": self.name, "batch": self.batch, "hidden": self.hidden, "steps": self.steps,
-                "steps_per_s": self.rates, "median": self.median, "min": min(self.rates), "max": max(self.rates)}
+                "steps_per_s": self.rates, "median": self.median, "min": min(self.rates), "max": max(self.rates),
+                "cpu_share": self.cpu_share}
 
 
 def measure(runners: list[Runner], batch: int, hidden: int, steps: int, repeats: int, warmup: int) -> dict[str, Measurement]:
@@ -267,9 +270,11 @@ def measure(runners: list[Runner], batch: int, hidden: int, steps: int, repeats:
     for _ in range(repeats):
         for r in runners:
             gc.collect()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r.run(steps)
-            results[r.name].rates.append(steps / (time.perf_counter() - t0))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            results[r.name].rates.append(steps / wall)
+            results[r.name].cpu_share.append(cpu / wall)
     return results
 
 
@@ -277,6 +282,24 @@ def ratio(results: dict[str, Measurement], num: str, den: str) -> float | None:
     """median(num) / median(den), or None when either was not measured."""
     if num in results and den in results:
         return results[num].median / results[den].median
+    return None
+
+
+def paired_ratios(results: dict[str, Measurement], num: str, den: str) -> list[float]:
+    """num / den round by round: the two ran back to back, so a slow spell of the machine cancels."""
+    if num in results and den in results:
+        return [a / b for a, b in zip(results[num].rates, results[den].rates)]
+    return []
+
+
+def busy_note(results: dict[str, Measurement]) -> str | None:
+    """A warning when the process got markedly less than a whole CPU while timed (one thread)."""
+    shares = [s for m in results.values() for s in m.cpu_share]
+    lowest = min(shares, default=1.0)
+    if lowest < 0.95:
+        return (f"note: in some repeats the process got only {lowest:.0%} of a CPU (median "
+                f"{statistics.median(shares):.0%}): the machine is busy; trust ratios over steps/s, "
+                "and the per-round ratios' spread")
     return None
 
 
@@ -364,7 +387,10 @@ def target_lines(results: dict[str, Measurement]) -> list[str]:
     for num, den, goal in TARGETS:
         r = ratio(results, num, den)
         verdict = "not measured" if r is None else ("met" if r >= goal else "NOT met")
-        lines.append(f"- {num} / {den}: {_fmt_ratio(r)} (target >= {goal}x): {verdict}")
+        paired = paired_ratios(results, num, den)
+        spread = (f"; round by round {min(paired):.2f}–{max(paired):.2f}, median {statistics.median(paired):.2f}"
+                  if paired else "")
+        lines.append(f"- {num} / {den}: {_fmt_ratio(r)} (target >= {goal}x): {verdict}{spread}")
     return lines
 
 
@@ -462,9 +488,12 @@ def run(args: argparse.Namespace) -> dict:
     print(main_table(results))
     print("\nTargets (ratios of medians, same run):")
     print("\n".join(target_lines(results)))
+    if args.threads == 1 and (note := busy_note(results)):
+        print(note)
     record = {"environment": env, "config": {"steps": steps, "repeats": repeats, "warmup": warmup, "quick": args.quick},
               "results": [m.to_json() for m in results.values()],
               "ratios": {f"{num} / {den}": ratio(results, num, den) for num, den, _ in TARGETS},
+              "paired_ratios": {f"{num} / {den}": paired_ratios(results, num, den) for num, den, _ in TARGETS},
               "sweep": []}
 
     if args.sweep:
