@@ -45,13 +45,21 @@ class _GradModeSwitch:
         return wrapper
 
 
-class no_grad(_GradModeSwitch):
+class _NoParamSwitch(_GradModeSwitch):
+    """A switch that also decorates without parentheses, `@no_grad`, as in PyTorch 2."""
+
+    def __new__(cls, func: Callable | None = None):
+        switch = super().__new__(cls)
+        return switch if func is None else switch(func)
+
+
+class no_grad(_NoParamSwitch):
     """Context manager and decorator: ops inside record no graph (eval, sampling, updates)."""
 
     mode = False
 
 
-class enable_grad(_GradModeSwitch):
+class enable_grad(_NoParamSwitch):
     """Context manager and decorator: ops inside record the graph, even within no_grad."""
 
     mode = True
@@ -63,6 +71,9 @@ class set_grad_enabled(_GradModeSwitch):
     def __init__(self, mode: bool) -> None:
         self.prev = _GradMode.enabled
         self.mode = bool(mode)
+        _GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:  # the mode was set by __init__; keep the mode from before it
         _GradMode.enabled = self.mode
 
     def __call__(self, func: Callable) -> Callable:
@@ -90,15 +101,16 @@ def _numerical_jacobian(fn: Callable, inputs: tuple, wrt, eps: float) -> list[np
     with no_grad():
         n_out = sum(o.numel() for o in _flat_outputs(fn, inputs))
         for t in wrt:
-            flat = t._array.reshape(-1)  # a view: perturbing it perturbs t
-            jac = np.zeros((n_out, flat.size))
-            for i in range(flat.size):
-                original = flat[i]
-                flat[i] = original + eps
+            array = t._array  # perturbed in place, element by element in C order (also when not contiguous)
+            jac = np.zeros((n_out, array.size))
+            for i in range(array.size):
+                at = np.unravel_index(i, array.shape)
+                original = array[at]
+                array[at] = original + eps
                 plus = np.concatenate([o._array.reshape(-1) for o in _flat_outputs(fn, inputs)])
-                flat[i] = original - eps
+                array[at] = original - eps
                 minus = np.concatenate([o._array.reshape(-1) for o in _flat_outputs(fn, inputs)])
-                flat[i] = original
+                array[at] = original
                 jac[:, i] = (plus.astype(np.float64) - minus) / (2 * eps)
             columns.append(jac)
     return columns

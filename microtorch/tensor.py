@@ -278,7 +278,7 @@ class Tensor:
     @property
     def data(self) -> "Tensor":
         """A tensor sharing this one's storage that records nothing: `p.data += -lr * p.grad`."""
-        return _new(self._array)
+        return _new(self._storage())
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -311,7 +311,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same storage, cut from the graph."""
-        return _new(self._array)
+        return _new(self._storage())
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into .grad of every leaf that requires grad."""
@@ -333,7 +333,7 @@ class Tensor:
         """The underlying array (shared storage)."""
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self._array
+        return self._storage()
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         array = self.numpy()
@@ -592,6 +592,8 @@ class Tensor:
 
         # d(a^n)/da = n a^(n-1)
         def backward(g):
+            if exponent == 0:
+                return (np.zeros_like(g),)
             return (g * (2 * a if exponent == 2 else exponent * a ** (exponent - 1)),)
 
         return _new(out, (self,), backward)
@@ -636,6 +638,13 @@ class Tensor:
             if self._backward is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             raise RuntimeError("microtorch does not support in-place operations on tensors that are part of a graph; use an out-of-place op")
+        self._storage()
+
+    def _storage(self) -> np.ndarray:
+        """The array, made a writable 0-d ndarray if an op left a numpy scalar (0-d results do)."""
+        if type(self._array) is not np.ndarray:
+            self._array = np.array(self._array)
+        return self._array
 
     def _inplace(self, ufunc, other) -> "Tensor":
         self._check_inplace()
@@ -865,7 +874,7 @@ class Tensor:
 
     def sigmoid(self) -> "Tensor":
         a = self._array
-        out = np.exp(-np.logaddexp(0, -a)).astype(a.dtype, copy=False)
+        out = np.exp(-np.logaddexp(0, -a)).astype(a.dtype if a.dtype.kind == "f" else _DEFAULT_FLOAT, copy=False)
         if not _needs_grad(self):
             return _new(out)
 
@@ -963,8 +972,10 @@ class Tensor:
             return _new(out)
         shape = a.shape
 
+        scale = 2 / (count - correction) if count != correction else float("inf")
+
         def backward(g):  # d var / dx_i = 2 (x_i - mean) / (N - correction)
-            return (_expand_reduced(g, dims, keepdim, shape) * centered * (2 / (count - correction)),)
+            return (_expand_reduced(g, dims, keepdim, shape) * centered * scale,)
 
         return _new(out, (self,), backward)
 
@@ -1092,7 +1103,7 @@ class Tensor:
         return self._reshaped(a.squeeze(dims)) if dims else self
 
     def unsqueeze(self, dim: int) -> "Tensor":
-        return self._reshaped(np.expand_dims(self._array, dim % (self._array.ndim + 1)))
+        return self._reshaped(np.expand_dims(self._array, dim))
 
     def expand(self, *sizes) -> "Tensor":
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -1114,7 +1125,7 @@ class Tensor:
         out = self._array.transpose(dims)
         if not _needs_grad(self):
             return _new(out)
-        inverse = tuple(np.argsort(dims))
+        inverse = tuple(np.argsort([d % out.ndim for d in dims]))
 
         def backward(g):
             return (g.transpose(inverse),)
@@ -1224,7 +1235,7 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
     if t._grad is None:
         t._grad = np.array(g, dtype=t._array.dtype)
     else:
-        t._grad = t._grad + g
+        t._grad = np.asarray(t._grad + g, dtype=t._array.dtype)
 
 
 # ---------------------------------------------------------------------- factories
@@ -1371,7 +1382,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def where(condition: Tensor, input, other) -> Tensor:
     """Elements of input where condition holds, else of other."""
     cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
-    like = input if isinstance(input, Tensor) else other
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else tensor(input)
     x, y = _as_tensor(input, like), _as_tensor(other, like)
     a, b = _binary_arrays(x, y)
     try:
