@@ -89,6 +89,8 @@ def randint(low: int, high: int | None = None, size: tuple | None = None, *, gen
     """Integers in [low, high): randint(high, size) or randint(low, high, size)."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high <= low:
