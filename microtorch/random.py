@@ -124,6 +124,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
         out = np.minimum(out, rows.shape[1] - 1)
     else:
+        if ((rows > 0).sum(axis=1) < num_samples).any():
+            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative category to sample)")
         out = np.stack([rng.choice(rows.shape[1], num_samples, replace=False, p=p) for p in rows])
     out = out.astype(np.int64)
     return _new(out.reshape(num_samples) if probs.ndim == 1 else out)

@@ -102,15 +102,12 @@ def _category(dtype: np.dtype) -> int:
 
 
 def _promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """PyTorch's type promotion for two tensors: the higher category wins; a 0-d tensor does
-    not widen a dimensioned one of the same category."""
+    """PyTorch's type promotion for two tensors: the higher category wins (a 0-d float64 tensor
+    makes an int tensor's result float64); a 0-d tensor does not widen a dimensioned one of the
+    same category."""
     ca, cb = _category(a.dtype), _category(b.dtype)
     if ca != cb:
-        winner = a if ca > cb else b
-        loser = b if winner is a else a
-        if winner.ndim == 0 and loser.ndim > 0:
-            return _DEFAULT_FLOAT if _category(winner.dtype) == 2 else winner.dtype
-        return winner.dtype
+        return a.dtype if ca > cb else b.dtype
     if a.ndim == 0 and b.ndim > 0:
         return b.dtype
     if b.ndim == 0 and a.ndim > 0:
@@ -207,8 +204,11 @@ class Tensor:
     __slots__ = ("_array", "_grad", "_requires_grad", "_parents", "_backward", "_retains_grad", "_seq", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op tensor` to the tensor
 
-    def __init__(self, data=None, dtype=None, requires_grad: bool = False) -> None:
-        t = tensor([] if data is None else data, dtype=dtype, requires_grad=requires_grad)
+    def __init__(self, *data, dtype=None, requires_grad: bool = False) -> None:
+        """torch.Tensor(data) or torch.Tensor(*sizes): always the default float dtype, as in PyTorch."""
+        if data and all(type(n) is int for n in data):
+            data = (np.zeros(data),)
+        t = tensor(data[0] if len(data) == 1 else [], dtype=dtype or _DEFAULT_FLOAT, requires_grad=requires_grad)
         self._array = t._array
         self._grad = None
         self._requires_grad = t._requires_grad
@@ -367,9 +367,9 @@ class Tensor:
         return bool(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._array.size == 1 and self._array.ndim == 0:
+        if self._array.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)  # a format spec on a 1-d tensor is a TypeError, as in PyTorch
 
     def __len__(self) -> int:
         if self._array.ndim == 0:
@@ -727,10 +727,10 @@ class Tensor:
             raise _broadcast_error(ufunc.__name__, a, b) from None
 
     def __eq__(self, other) -> "Tensor":
-        return self._compare(np.equal, other)
+        return False if other is None else self._compare(np.equal, other)
 
     def __ne__(self, other) -> "Tensor":
-        return self._compare(np.not_equal, other)
+        return True if other is None else self._compare(np.not_equal, other)
 
     def __lt__(self, other) -> "Tensor":
         return self._compare(np.less, other)
@@ -995,7 +995,7 @@ class Tensor:
 
             def backward_all(g):  # the gradient is shared evenly among tied extremes
                 hits = a == out
-                return (hits * (g / hits.sum()),)
+                return (hits * (g / int(hits.sum())),)  # a Python int keeps g's float32
 
             return _new(out, (self,), backward_all)
         d = _normalize_dims(dim, a.ndim)[0]
@@ -1398,12 +1398,29 @@ def where(condition: Tensor, input, other) -> Tensor:
     return _new(out, (x, y), backward)
 
 
+def _extremum(ufunc, input: Tensor, other: Tensor) -> Tensor:
+    other = _as_tensor(other, input)
+    a, b = _binary_arrays(input, other)
+    try:
+        out = ufunc(a, b)
+    except ValueError:
+        raise _broadcast_error(ufunc.__name__, a, b) from None
+    if not _needs_grad(input, other):
+        return _new(out)
+
+    def backward(g):  # the chosen operand gets the gradient; ties share it equally, as in PyTorch
+        ga = np.where(a == b, g * 0.5, np.where(a == out, g, 0))
+        return _unbroadcast(ga, a.shape), _unbroadcast(g - ga, b.shape)
+
+    return _new(out, (input, other), backward)
+
+
 def maximum(input: Tensor, other: Tensor) -> Tensor:
-    return where(input >= other, input, other)
+    return _extremum(np.maximum, input, other)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
-    return where(input <= other, input, other)
+    return _extremum(np.minimum, input, other)
 
 
 def histogram(input: Tensor, bins: int = 100, *, range: tuple | None = None, weight=None, density: bool = False):

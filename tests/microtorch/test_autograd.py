@@ -374,6 +374,26 @@ def test_max_all_shares_gradient_among_ties():
     assert x.grad.tolist() == [0.5, 0.0, 0.5]
 
 
+@pytest.mark.parametrize("op", [torch.maximum, torch.minimum, torch.max])
+def test_elementwise_max_min_share_gradient_at_ties(op):
+    a = torch.tensor([1.0, 2.0, 5.0], requires_grad=True)
+    b = torch.tensor([1.0, 3.0, 4.0], requires_grad=True)
+    op(a, b).sum().backward()
+    a_grad = [0.5, 1.0, 0.0] if op is torch.minimum else [0.5, 0.0, 1.0]
+    assert a.grad.tolist() == a_grad
+    assert b.grad.tolist() == [1.0 - g for g in a_grad]
+
+
+def test_max_all_gradient_keeps_float32_upstream():
+    x = torch.tensor([[3.0, 1.0], [3.0, 0.0]], requires_grad=True)
+    h = x * 1.0
+    seen = []
+    original = h._backward
+    h._backward = lambda g: (seen.append(g.dtype), original(g))[1]
+    h.max().backward()
+    assert seen == [np.float32] and x.grad.tolist() == [[0.5, 0.0], [0.5, 0.0]]
+
+
 def test_pow_zero_exponent_gradient_is_zero():
     x = torch.tensor([0.0, 2.0], requires_grad=True)
     (x**0).sum().backward()

@@ -91,6 +91,8 @@ def test_multinomial_without_replacement_gives_distinct_indices():
     assert abs(firsts.count(1) / 2000 - 0.5) < 0.04
     with pytest.raises(RuntimeError, match="without replacement"):
         torch.multinomial(probs, 6)
+    with pytest.raises(RuntimeError, match="replacement=False"):  # too few non-zero categories
+        torch.multinomial(torch.tensor([0.0, 1.0, 0.0]), 2)
 
 
 def test_multinomial_is_reproducible_with_a_seeded_generator():

@@ -149,6 +149,8 @@ def test_default_dtypes_of_python_data():
         (lambda: torch.tensor([1, 2]) + torch.ones(2), torch.float32),
         (lambda: torch.ones(2) + torch.tensor([1, 2]), torch.float32),
         (lambda: torch.tensor([1, 2]) + torch.tensor(1.5), torch.float32),
+        (lambda: torch.tensor([1, 2]) * torch.tensor(1.5, dtype=torch.float64), torch.float64),
+        (lambda: torch.tensor(2) * torch.ones(2), torch.float32),
         (lambda: torch.tensor([True]) + 1, torch.int64),
         (lambda: torch.tensor([1, 2]) ** 2, torch.int64),
         (lambda: torch.tensor([1, 2]) ** 0.5, torch.float32),
@@ -169,6 +171,13 @@ def test_default_dtypes_of_python_data():
 )
 def test_result_dtype(make, dtype):
     assert make().dtype == dtype
+
+
+def test_legacy_tensor_constructor_uses_the_default_dtype():
+    assert torch.Tensor([1, 2]).dtype == torch.float32 and torch.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert torch.Tensor(2, 3).shape == (2, 3) and torch.Tensor(2, 3).dtype == torch.float32
+    assert torch.Tensor().shape == (0,)
+    assert isinstance(torch.Tensor([1.0]), torch.Tensor)
 
 
 def test_int_sigmoid_values_are_not_truncated():
@@ -291,6 +300,9 @@ def test_python_conversions():
     assert t.item() == 2.5 and isinstance(t.item(), float)
     assert float(t) == 2.5 and int(torch.tensor(3.7)) == 3
     assert "%.2f" % t == "2.50" and f"{t:.3f}" == "2.500" and "%.1f" % torch.tensor([1.25]) == "1.2"
+    assert f"{torch.tensor([1.5])}" == "tensor([1.5000])"
+    with pytest.raises(TypeError):  # PyTorch formats only 0-d tensors with a spec
+        f"{torch.tensor([1.5]):.2f}"
     assert torch.tensor([7]).item() == 7 and isinstance(torch.tensor([7]).item(), int)
     assert torch.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
     assert [1, 2, 3][torch.tensor(1)] == 2
@@ -345,6 +357,7 @@ def test_comparisons_all_any_allclose():
     assert torch.allclose(a, a + 1e-7) and not torch.allclose(a, a + 1e-3)
     assert a.allclose(torch.tensor([1.0, 2.0, 3.0]))
     assert {a: 1}[a] == 1  # hashable by identity despite elementwise ==
+    assert (a == None) is False and (a != None) is True  # noqa: E711
 
 
 def test_histogram_matches_numpy():
