@@ -1141,7 +1141,8 @@ class Tensor:
         return self.transpose(0, 1) if self.ndim == 2 else self
 
     def contiguous(self) -> "Tensor":
-        return self
+        """self when already contiguous, else a copy (so writing to it leaves the base alone)."""
+        return self if self._array.flags.c_contiguous else self.clone()
 
     def clone(self) -> "Tensor":
         out = self._array.copy()

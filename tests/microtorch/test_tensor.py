@@ -113,7 +113,14 @@ def test_clone_is_a_copy_and_contiguous_keeps_values():
     c = x.clone()
     c += 1
     assert x.tolist() == [1.0, 2.0] and c.tolist() == [2.0, 3.0]
-    assert x.contiguous().tolist() == [1.0, 2.0]
+    assert x.contiguous() is x
+    m = torch.zeros(2, 3)
+    c = m.T.contiguous()
+    c += 1  # a copy, as in PyTorch: the base is untouched
+    assert m.sum().item() == 0 and c.shape == (3, 2)
+    v = m.T
+    v += 1  # a view writes through
+    assert m.sum().item() == 6
 
 
 # ---------------------------------------------------------------------- dtype rules
