@@ -561,6 +561,12 @@ class Tensor:
         a, b = _binary_arrays(self, other)
         return _new(np.mod(a, b))
 
+    def __rfloordiv__(self, other) -> "Tensor":
+        return _as_tensor(other, self) // self
+
+    def __rmod__(self, other) -> "Tensor":
+        return _as_tensor(other, self) % self
+
     def __pow__(self, exponent) -> "Tensor":
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             return self._pow_scalar(exponent)
@@ -971,8 +977,7 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
         shape = a.shape
-
-        scale = 2 / (count - correction) if count != correction else float("inf")
+        scale = 2 / (count - correction) if count != correction else float("inf")  # N == correction: inf, as in PyTorch
 
         def backward(g):  # d var / dx_i = 2 (x_i - mean) / (N - correction)
             return (_expand_reduced(g, dims, keepdim, shape) * centered * scale,)
@@ -981,7 +986,15 @@ class Tensor:
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None) -> "Tensor":
         """Standard deviation: sqrt of var (same correction rules)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        v = self.var(dim, unbiased, keepdim, correction=correction)
+        out = np.sqrt(v._array)
+        if not _needs_grad(v):
+            return _new(out)
+
+        def backward(g):  # d sqrt(v) = 1 / (2 sqrt(v)); 0 where std is 0 (constant input), as in PyTorch
+            return (g / (2 * np.where(out == 0, np.inf, out)),)
+
+        return _new(out, (v,), backward)
 
     def _extreme(self, name: str, dim, keepdim: bool):
         a = self._array

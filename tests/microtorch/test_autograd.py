@@ -400,6 +400,12 @@ def test_pow_zero_exponent_gradient_is_zero():
     assert x.grad.tolist() == [0.0, 0.0]
 
 
+def test_std_of_constant_input_has_zero_gradient():
+    x = torch.ones(2, 3, requires_grad=True)
+    x.std(1).sum().backward()
+    assert x.grad.tolist() == [[0.0] * 3] * 2
+
+
 def test_var_of_one_element_gives_nan_not_an_exception():
     x = torch.ones(1, requires_grad=True)
     with np.errstate(all="ignore"):

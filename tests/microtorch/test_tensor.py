@@ -191,6 +191,13 @@ def test_int_sigmoid_values_are_not_truncated():
     np.testing.assert_allclose(torch.tensor([0, 2]).sigmoid().numpy(), [0.5, 1 / (1 + np.exp(-2))], rtol=1e-6)
 
 
+def test_floor_division_and_modulo_both_ways():
+    t = torch.tensor([7, -7])
+    assert (t // 2).tolist() == [3, -4] and (t % 3).tolist() == [1, 2]
+    assert (7 // torch.tensor([2, -2])).tolist() == [3, -4] and (7 % torch.tensor([3, -3])).tolist() == [1, -2]
+    assert (torch.tensor([7.5]) // 2).dtype == torch.float32
+
+
 def test_mean_of_integer_tensor_needs_a_dtype():
     with pytest.raises(RuntimeError, match="dtype"):
         torch.tensor([1, 2]).mean()
