@@ -10,6 +10,13 @@ from microtorch.tensor import _new
 _rng = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _grad_mode_restored():
+    """A failing grad-mode test must not leave grad disabled for the tests after it."""
+    yield
+    torch.set_grad_enabled(True)
+
+
 def leaf(*shape, low=-1.0, high=1.0):
     """A float64 leaf requiring grad with values uniform in [low, high)."""
     return torch.tensor(_rng.uniform(low, high, shape), requires_grad=True)
