@@ -332,6 +332,8 @@ def cross_entropy(
                 grad *= 1 - label_smoothing
                 grad += uniform if not some_ignored else uniform * kept[:, None]
         grad *= _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
+        if some_ignored:  # ignored rows get exactly 0, as in PyTorch, also when all are (mean: 0 * g/0)
+            grad[~kept] = 0
         return (_from_rows(grad, z.shape),)
 
     return _new(out, (input,), backward)
@@ -391,6 +393,8 @@ def nll_loss(
         grad = np.zeros_like(rows)
         grad[picked, safe] = -row_weight
         grad *= _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
+        if not kept.all():  # ignored rows get exactly 0, as in PyTorch, also when all are (mean: 0 * g/0)
+            grad[~kept] = 0
         return (_from_rows(grad, logp.shape),)
 
     return _new(out, (input,), backward)
@@ -414,8 +418,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("one_hot is only applicable to index tensor of integer dtype")
     if index.size and index.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
+    if not index.size and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        num_classes = int(index.max()) + 1 if index.size else 0
+        num_classes = int(index.max()) + 1
     elif index.size and index.max() >= num_classes:
         raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}), got {int(index.max())}.")
     return _new(np.eye(num_classes, dtype=np.int64)[index])
