@@ -26,6 +26,7 @@ from microtorch import nn
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_words, split_words
+from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss
 from .model import ModelConfig, build_model, calibrate_batchnorm, count_parameters
 from .sample import format_samples, sample_names
 
@@ -114,11 +115,6 @@ def evaluate(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor) -> fl
         return F.cross_entropy(model(X), Y).item()
     finally:
         model.train(was_training)
-
-
-def predicted_initial_loss(vocab_size: int) -> float:
-    """-ln(1/vocab_size): the loss of a uniform prediction."""
-    return -math.log(1.0 / vocab_size)
 
 
 @microtorch.no_grad()
@@ -333,13 +329,13 @@ def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run
 # training a run
 
 def check_initial_loss(run: Run) -> None:
-    """Print the predicted and measured initial loss; warn if they are more than 0.1 apart."""
+    """Print the predicted and measured initial loss; warn if they are more than LOSS_GAP_TOLERANCE apart."""
     X, Y = run.splits.train
-    predicted = predicted_initial_loss(run.model_config.vocab_size)
+    predicted = expected_initial_loss(run.model_config.vocab_size)
     measured = measure_initial_loss(run.model, X, Y, run.train_args["batch_size"], run.train_args["seed"])
     run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured)
     print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
-    if not abs(measured - predicted) <= 0.1:
+    if not abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
         print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
               "starts confidently wrong (see --init and --output-scale)", file=sys.stderr)
 
