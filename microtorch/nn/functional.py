@@ -10,6 +10,15 @@ from ..tensor import Tensor, _needs_grad, _new, _scatter_rows
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _outside(index: np.ndarray, n: int) -> bool:
+    """Whether any integer in index lies outside [0, n), in one reduction: read as unsigned
+    (two's complement), a negative number is larger than any n."""
+    if not index.size:
+        return False
+    unsigned = index.view(index.dtype.str.replace("i", "u")) if index.dtype.kind == "i" else index
+    return int(unsigned.max()) >= n
+
+
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -103,13 +112,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     index, table = input._array, weight._array
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype} instead")
-    # numpy wraps negative indices, PyTorch refuses them; too large ones numpy refuses itself
-    if index.size and index.min() < 0:
+    if _outside(index, table.shape[0]):  # numpy would wrap negative indices; PyTorch refuses them
         _embedding_index_error(index, table.shape[0])
-    try:
-        out = table[index]
-    except IndexError:
-        _embedding_index_error(index, table.shape[0])
+    out = table[index]
     if not _needs_grad(weight):
         return _new(out)
     n_rows = table.shape[0]
@@ -181,20 +186,21 @@ def batch_norm(
     batch_stats = training or running_mean is None
 
     def backward(g):
-        dxhat = g if gamma is None else g * gamma
+        scale = inv_std if gamma is None else gamma * inv_std  # dout/dxhat * dxhat/dx, per channel
+        sum_g = g.sum(axis=axes, keepdims=True) if batch_stats or bias is not None else None
+        sum_g_xhat = (g * xhat).sum(axis=axes, keepdims=True) if batch_stats or weight is not None else None
         if batch_stats:
-            # the mean and variance depend on x too:
+            # the mean and variance depend on x too; with dxhat = gamma * g:
             # dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-            mean_dxhat = dxhat.sum(axis=axes, keepdims=True) * inv_n
-            mean_dxhat_xhat = (dxhat * xhat).sum(axis=axes, keepdims=True) * inv_n
-            dx = inv_std * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)
+            #    = gamma * inv_std * (g - mean(g) - xhat * mean(g * xhat))
+            dx = scale * (g - sum_g * inv_n - xhat * (sum_g_xhat * inv_n))
         else:
-            dx = dxhat * inv_std
+            dx = g * scale
         grads = [dx]
         if weight is not None:
-            grads.append((g * xhat).sum(axis=axes))
+            grads.append(sum_g_xhat.reshape(-1))  # dgamma = sum(g * xhat)
         if bias is not None:
-            grads.append(g.sum(axis=axes))
+            grads.append(sum_g.reshape(-1))  # dbeta = sum(g)
         return tuple(grads)
 
     return _new(out, (input,) + affine, backward)
@@ -219,7 +225,7 @@ def _class_targets(input: np.ndarray, target: np.ndarray, ignore_index: int) -> 
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"expected class-index targets of an integer dtype, got {target.dtype}")
     n_classes = input.shape[1 if input.ndim >= 2 else 0]
-    if target.size and (target.min() < 0 or target.max() >= n_classes):
+    if _outside(target, n_classes):
         bad = target[((target < 0) | (target >= n_classes)) & (target != ignore_index)]
         if bad.size:
             raise IndexError(f"Target {bad.reshape(-1)[0]} is out of bounds: expected class indices in [0, {n_classes - 1}] (or ignore_index={ignore_index})")

@@ -711,6 +711,21 @@ def test_embedding_index_errors():
         F.embedding(const([0.0, 1.0]), w)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8])
+def test_index_range_checks_in_every_integer_dtype(dtype):
+    # the range check reads signed indices as unsigned: a negative one must still be caught
+    w = leaf(rng().standard_normal((5, 3)))
+    z = leaf(rng().standard_normal((2, 5)))
+    bad = [0, 5] if dtype == np.uint8 else [0, -1]
+    with pytest.raises(IndexError, match=str(bad[1])):
+        F.embedding(const(bad, dtype), w)
+    with pytest.raises(IndexError, match=str(bad[1])):
+        F.cross_entropy(z, const(bad, dtype))
+    assert F.embedding(const([4, 0], dtype), w).shape == (2, 3)
+    assert F.embedding(const(3, dtype), w).shape == (3,)
+    assert np.isfinite(F.cross_entropy(z, const([4, 0], dtype)).item())
+
+
 def test_one_hot_values_dtype_and_inference():
     y = const([[2, 0], [1, 2]], np.int64)
     out = F.one_hot(y)
