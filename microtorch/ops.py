@@ -79,12 +79,12 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return input.argmin(dim, keepdim)
 
 
-def all(input: Tensor) -> Tensor:
-    return input.all()
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.all(dim, keepdim)
 
 
-def any(input: Tensor) -> Tensor:
-    return input.any()
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.any(dim, keepdim)
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:

@@ -74,7 +74,9 @@ def randn(*size, generator: Generator | None = None, dtype=None, requires_grad: 
 
 def rand(*size, generator: Generator | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Samples from U[0, 1) of the given size."""
-    return _float_tensor(_numpy_rng(generator).random(_size(size)), dtype, requires_grad)
+    below_one = np.nextafter(np.array(1, dtype=_dtype(dtype) or _DEFAULT_FLOAT), 0)
+    # a float64 draw within half a step of 1 in the target dtype would round up to 1 in the cast
+    return _float_tensor(np.minimum(_numpy_rng(generator).random(_size(size)), below_one), dtype, requires_grad)
 
 
 def randn_like(input: Tensor, dtype=None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:

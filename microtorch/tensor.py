@@ -6,6 +6,7 @@ per input: raw ndarrays, or None for an input that needs none.
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from heapq import heappop, heappush
 from itertools import count
@@ -43,6 +44,12 @@ def _dtype(dtype) -> np.dtype | None:
 
 def _is_float(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
+
+
+def _floating(a: np.ndarray) -> np.ndarray:
+    """a itself when floating, else a in the default float dtype: PyTorch's exp, log, sqrt,
+    tanh and sigmoid of an integer or bool tensor are float32."""
+    return a if a.dtype.kind == "f" else a.astype(_DEFAULT_FLOAT)
 
 
 def _new(array: np.ndarray, parents: tuple = (), backward=None) -> "Tensor":
@@ -270,9 +277,11 @@ class Tensor:
         if value is None:
             self._grad = None
             return
-        array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        array = value._storage() if isinstance(value, Tensor) else np.asarray(value)
         if array.shape != self._array.shape:
             raise RuntimeError(f"assigned grad has shape {tuple(array.shape)} but the tensor has shape {tuple(self.shape)}")
+        if array.dtype != self._array.dtype:
+            raise RuntimeError(f"assigned grad has dtype {array.dtype} but the tensor has dtype {self.dtype}")
         self._grad = array
 
     @property
@@ -557,9 +566,22 @@ class Tensor:
         return _new(np.floor_divide(a, b))
 
     def __mod__(self, other) -> "Tensor":
+        """Remainder with the sign of the divisor (PyTorch's remainder, Python's %)."""
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
-        return _new(np.mod(a, b))
+        try:
+            out = np.mod(a, b)
+        except ValueError:
+            raise _broadcast_error("remainder", a, b) from None
+        if not _needs_grad(self, other):
+            return _new(out)
+        b_needs = other._requires_grad
+
+        # a % b = a - b floor(a / b): d/da = 1, d/db = -floor(a / b)
+        def backward(g):
+            return _unbroadcast(g, a.shape), (_unbroadcast(-g * np.floor_divide(a, b), b.shape) if b_needs else None)
+
+        return _new(out, (self, other), backward)
 
     def __rfloordiv__(self, other) -> "Tensor":
         return _as_tensor(other, self) // self
@@ -580,10 +602,14 @@ class Tensor:
             return _new(out)
         a_needs, b_needs = self._requires_grad, other._requires_grad
 
-        # d(a^b)/da = b a^(b-1) ; d(a^b)/db = a^b ln(a)
+        # d(a^b)/da = b a^(b-1), 0 where b = 0 ; d(a^b)/db = a^b ln(a), 0 where a = 0 <= b
+        # (its limit), NaN for a < 0: the rules of PyTorch's pow backward
         def backward(g):
-            ga = _unbroadcast(g * b * a ** (b - 1), a.shape) if a_needs else None
-            gb = _unbroadcast(g * out * np.log(np.where(a > 0, a, 1)), b.shape) if b_needs else None
+            ga = gb = None
+            if a_needs:
+                ga = _unbroadcast(np.where(b == 0, 0, g * b * a ** (b - 1)), a.shape)
+            if b_needs:
+                gb = _unbroadcast(np.where((a == 0) & (b >= 0), 0, g * out * np.log(a)), b.shape)
             return ga, gb
 
         return _new(out, (self, other), backward)
@@ -762,11 +788,13 @@ class Tensor:
     def __invert__(self) -> "Tensor":
         return _new(~self._array)
 
-    def all(self) -> "Tensor":
-        return _new(np.asarray(self._array.all()))
+    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """True where every element (of all, or along dim) is non-zero."""
+        return _new(np.asarray(self._array.all(axis=_normalize_dims(dim, self._array.ndim), keepdims=keepdim)))
 
-    def any(self) -> "Tensor":
-        return _new(np.asarray(self._array.any()))
+    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """True where some element (of all, or along dim) is non-zero."""
+        return _new(np.asarray(self._array.any(axis=_normalize_dims(dim, self._array.ndim), keepdims=keepdim)))
 
     def allclose(self, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
         return bool(np.allclose(self._array, _as_tensor(other, self)._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -814,7 +842,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ unary
     def exp(self) -> "Tensor":
-        out = np.exp(self._array)
+        out = np.exp(_floating(self._array))
         if not _needs_grad(self):
             return _new(out)
 
@@ -824,7 +852,7 @@ class Tensor:
         return _new(out, (self,), backward)
 
     def log(self) -> "Tensor":
-        a = self._array
+        a = _floating(self._array)
         out = np.log(a)
         if not _needs_grad(self):
             return _new(out)
@@ -835,18 +863,18 @@ class Tensor:
         return _new(out, (self,), backward)
 
     def log10(self) -> "Tensor":
-        a = self._array
+        a = _floating(self._array)
         out = np.log10(a)
         if not _needs_grad(self):
             return _new(out)
 
         def backward(g):  # d log10(x) = 1 / (x ln 10)
-            return (g / (a * np.log(10.0)).astype(a.dtype),)
+            return (g / (a * math.log(10.0)),)
 
         return _new(out, (self,), backward)
 
     def sqrt(self) -> "Tensor":
-        out = np.sqrt(self._array)
+        out = np.sqrt(_floating(self._array))
         if not _needs_grad(self):
             return _new(out)
 
@@ -869,7 +897,7 @@ class Tensor:
     __abs__ = abs
 
     def tanh(self) -> "Tensor":
-        out = np.tanh(self._array)
+        out = np.tanh(_floating(self._array))
         if not _needs_grad(self):
             return _new(out)
 
@@ -879,8 +907,7 @@ class Tensor:
         return _new(out, (self,), backward)
 
     def sigmoid(self) -> "Tensor":
-        a = self._array
-        out = np.exp(-np.logaddexp(0, -a)).astype(a.dtype if a.dtype.kind == "f" else _DEFAULT_FLOAT, copy=False)
+        out = np.exp(-np.logaddexp(0, -_floating(self._array)))
         if not _needs_grad(self):
             return _new(out)
 
@@ -969,15 +996,18 @@ class Tensor:
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         a = self._array
+        if not _is_float(a.dtype):
+            raise RuntimeError(f"std and var only support floating point and complex dtypes, got {a.dtype}")
         dims = _normalize_dims(dim, a.ndim)
         total = a.sum(axis=dims, keepdims=True)
         count = a.size // max(total.size, 1)
         centered = a - total * (1.0 / max(count, 1))
-        out = np.asarray((centered * centered).sum(axis=dims, keepdims=keepdim) / max(count - correction, 0))
+        dof = max(count - correction, 0)  # no degrees of freedom left: NaN, and an infinite gradient, as in PyTorch
+        out = np.asarray((centered * centered).sum(axis=dims, keepdims=keepdim) / dof)
         if not _needs_grad(self):
             return _new(out)
         shape = a.shape
-        scale = 2 / (count - correction) if count != correction else float("inf")  # N == correction: inf, as in PyTorch
+        scale = 2 / dof if dof else float("inf")
 
         def backward(g):  # d var / dx_i = 2 (x_i - mean) / (N - correction)
             return (_expand_reduced(g, dims, keepdim, shape) * centered * scale,)
@@ -1041,12 +1071,12 @@ class Tensor:
 
     def argmax(self, dim=None, keepdim: bool = False) -> "Tensor":
         if dim is None:
-            return _new(np.asarray(np.argmax(self._array)))
+            return _new(np.asarray(np.argmax(self._array, keepdims=keepdim)))
         return self._extreme("max", dim, keepdim).indices
 
     def argmin(self, dim=None, keepdim: bool = False) -> "Tensor":
         if dim is None:
-            return _new(np.asarray(np.argmin(self._array)))
+            return _new(np.asarray(np.argmin(self._array, keepdims=keepdim)))
         return self._extreme("min", dim, keepdim).indices
 
     # ------------------------------------------------------------------ softmax family
@@ -1151,6 +1181,9 @@ class Tensor:
         return self.permute(*dims)
 
     def t(self) -> "Tensor":
+        """Transpose a 2-D tensor; 0-D and 1-D tensors are returned as they are."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
     def contiguous(self) -> "Tensor":
@@ -1198,7 +1231,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ misc
     def masked_fill(self, mask: "Tensor", value) -> "Tensor":
-        return where(mask, _as_tensor(value, self), self)
+        """self with value where mask is True; the result keeps self's dtype, as in PyTorch."""
+        dtype = self._array.dtype
+        value = value._cast(dtype) if isinstance(value, Tensor) else _new(np.array(value, dtype=dtype))
+        return where(mask, value, self)
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
         lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
@@ -1245,11 +1281,12 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
 
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:
-    """Add g into t's .grad; the first time, as a fresh copy the user owns."""
+    """Add g into t's .grad in place (a tensor taken from .grad sees it, as in PyTorch);
+    the first time, as a fresh copy the user owns."""
     if t._grad is None:
         t._grad = np.array(g, dtype=t._array.dtype)
     else:
-        t._grad = np.asarray(t._grad + g, dtype=t._array.dtype)
+        t._grad += g
 
 
 # ---------------------------------------------------------------------- factories

@@ -28,6 +28,11 @@ def away(*shape):
     return torch.tensor(values, requires_grad=True)
 
 
+def given(values):
+    """A float64 leaf requiring grad with the given values."""
+    return torch.tensor(values, dtype=torch.float64, requires_grad=True)
+
+
 def pos(*shape):
     return leaf(*shape, low=0.5, high=2.0)
 
@@ -62,6 +67,13 @@ GRAD_CASES = {
     "rpow_scalar_base": (lambda a: 2.0**a, lambda: (leaf(2, 3),)),
     "torch_pow": (lambda a: torch.pow(a, 3), lambda: (leaf(4),)),
     "neg": (lambda a: -a, lambda: (leaf(2, 3),)),
+    "sub_method_alpha": (lambda a, b: a.sub(b, alpha=0.5), lambda: (leaf(2, 3), leaf(3))),
+    "mul_div_methods": (lambda a, b: a.mul(b).div(b * b + 1.0), lambda: (leaf(2, 3), leaf(3))),
+    # a % b jumps where a / b is an integer: fixed points away from the jumps
+    "mod_bcast": (lambda a, b: a % b, lambda: (given([[5.3, -5.3, 2.9]]), given([[2.0], [-1.5]]))),
+    "mod_scalar": (lambda a: a % 0.7, lambda: (given([1.0, -1.0, 0.2, 2.5]),)),
+    "rmod_scalar": (lambda a: 5.5 % a, lambda: (given([2.0, -1.5, 0.8]),)),
+    "rmatmul_ndarray": (lambda a: np.arange(6.0).reshape(2, 3) @ a, lambda: (leaf(3, 2),)),
     # matmul in every rank combination
     "matmul_1d_1d": (lambda a, b: a @ b, lambda: (leaf(4), leaf(4))),
     "matmul_1d_2d": (lambda a, b: a @ b, lambda: (leaf(3), leaf(3, 4))),
@@ -85,9 +97,12 @@ GRAD_CASES = {
     "clamp_min": (lambda a: a.clamp(min=0.1), lambda: (away(3, 4),)),
     "clamp_max": (lambda a: a.clamp(max=-0.1), lambda: (away(3, 4),)),
     "clamp_both": (lambda a: torch.clamp(a, -0.2, 0.2), lambda: (away(3, 4),)),
+    "clip": (lambda a: a.clip(-0.2, 0.2), lambda: (away(3, 4),)),
+    "max_of_two_tensors": (lambda a, b: torch.max(a, b), lambda: (away(3, 4), away(4))),
     "maximum": (torch.maximum, lambda: (away(3, 4), away(3, 4))),
     "minimum": (torch.minimum, lambda: (away(3, 4), away(3, 4))),
     "masked_fill": (lambda a: a.masked_fill(a > 0, 0.0), lambda: (away(3, 4),)),
+    "masked_fill_tensor_value": (lambda a, v: a.masked_fill(a > 0, v), lambda: (away(3, 4), leaf())),
     # reductions
     "sum_all": (lambda a: a.sum(), lambda: (leaf(2, 3),)),
     "sum_dim": (lambda a: a.sum(1), lambda: (leaf(2, 3),)),
@@ -129,6 +144,9 @@ GRAD_CASES = {
     "transpose": (lambda a: a.transpose(0, 2), lambda: (leaf(2, 3, 4),)),
     "transpose_negative": (lambda a: torch.transpose(a, -1, -2), lambda: (leaf(2, 3, 4),)),
     "T": (lambda a: a.T, lambda: (leaf(2, 3),)),
+    "t": (lambda a: a.t(), lambda: (leaf(2, 3),)),
+    "view_as": (lambda a, b: a.view_as(b), lambda: (leaf(2, 3), leaf(3, 2))),
+    "squeeze_tuple": (lambda a: a.squeeze((0, 2)), lambda: (leaf(1, 3, 1),)),
     "contiguous": (lambda a: a.T.contiguous() * 1.0, lambda: (leaf(2, 3),)),
     "clone": (lambda a: a.clone(), lambda: (leaf(2, 3),)),
     "expand": (lambda a: a.expand(2, 3, 4), lambda: (leaf(3, 1),)),
@@ -509,3 +527,43 @@ def test_in_place_on_leaf_requiring_grad_raises_outside_no_grad():
     with torch.no_grad():
         p.uniform_(2.0, 3.0)
     assert ((p >= 2.0) & (p < 3.0)).all()
+
+
+# ---------------------------------------------------------------------- review fixes
+def test_mod_passes_gradients_as_pytorch_remainder():
+    a, b = given([5.5, -5.5]), given([2.0, 2.0])
+    (a % b).sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [-2.0, 3.0]  # d(a % b)/db = -floor(a / b)
+
+
+def test_pow_tensor_exponent_gradients_at_zero_and_negative_base():
+    a, b = given([0.0, 2.0, -2.0]), given([0.0, 0.5, 2.0])
+    with np.errstate(all="ignore"):
+        (a**b).sum().backward()
+    assert a.grad.tolist() == pytest.approx([0.0, 0.5 * 2.0**-0.5, -4.0])  # x^0 is constant, also at 0
+    assert b.grad[:2].tolist() == pytest.approx([0.0, 2.0**0.5 * np.log(2.0)])
+    assert np.isnan(b.grad[2].item())  # ln of a negative base: NaN, as in PyTorch
+    e = given([2.0, 1.0])
+    with np.errstate(all="ignore"):
+        ((-2.0) ** e).sum().backward()
+    assert np.isnan(e.grad.numpy()).all()
+
+
+def test_var_gradient_is_not_finite_when_correction_exceeds_the_count():
+    x = given([1.0, 2.0])
+    with np.errstate(all="ignore"):
+        v = x.var(correction=3)
+        v.backward()
+    assert v.item() == np.inf and not np.isfinite(x.grad.numpy()).any()  # PyTorch: inf, and grad [inf, inf]
+
+
+def test_gradient_accumulates_in_place_into_the_existing_grad():
+    p = torch.ones(2, requires_grad=True)
+    (p * 2).sum().backward()
+    g = p.grad
+    (p * 2).sum().backward()
+    assert g.tolist() == [4.0, 4.0]  # the same tensor, as in PyTorch
+    assigned = torch.zeros(2)
+    p.grad = assigned
+    (p * 3).sum().backward()
+    assert assigned.tolist() == [3.0, 3.0] and p.grad.tolist() == [3.0, 3.0]

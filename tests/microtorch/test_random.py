@@ -122,3 +122,19 @@ def test_in_place_fills_use_the_generator():
 def test_randperm_is_a_permutation():
     p = torch.randperm(10, generator=torch.Generator().manual_seed(0))
     assert p.dtype == torch.int64 and sorted(p.tolist()) == list(range(10))
+
+
+class _RoundsUpRng:
+    """A numpy stream stand-in whose uniforms all lie within float32's rounding of 1."""
+
+    def random(self, size):
+        return np.full(size, 1 - 2.0**-26)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_rand_stays_below_one_after_the_cast(dtype):
+    g = torch.Generator()
+    g._rng = _RoundsUpRng()
+    u = torch.rand(4, generator=g, dtype=dtype)
+    assert u.dtype == dtype and (u < 1).all()
+    assert (torch.rand_like(torch.ones(3), generator=g) < 1).all()

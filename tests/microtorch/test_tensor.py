@@ -434,3 +434,65 @@ def test_clamp_needs_a_bound_and_to_refuses_other_devices():
     with pytest.raises(RuntimeError, match="CPU"):
         torch.ones(2).to("cuda")
     assert torch.ones(2).to("cpu").device == "cpu"
+
+
+# ---------------------------------------------------------------------- review fixes
+@pytest.mark.parametrize("name", ["exp", "log", "log10", "sqrt", "tanh", "sigmoid"])
+def test_float_functions_of_integer_and_bool_tensors_give_the_default_float(name):
+    for data in ([1, 2], [True, False]):
+        t = torch.tensor(data)
+        with np.errstate(divide="ignore"):
+            out = getattr(t, name)()
+        assert out.dtype == torch.float32
+        expected = getattr(np, name, None) or (lambda a: 1 / (1 + np.exp(-a)))
+        with np.errstate(divide="ignore"):  # log(False) = -inf
+            np.testing.assert_allclose(out.numpy(), expected(np.array(data, dtype=np.float64)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_refuse_integer_tensors(name):
+    with pytest.raises(RuntimeError, match="floating point"):
+        getattr(torch.tensor([1, 2]), name)()
+
+
+def test_masked_fill_keeps_the_dtype_of_the_tensor():
+    mask = torch.tensor([True, False])
+    filled = torch.tensor([1, 2]).masked_fill(mask, 1.5)
+    assert filled.dtype == torch.int64 and filled.tolist() == [1, 2]
+    assert torch.ones(2).masked_fill(mask, float("-inf")).tolist() == [float("-inf"), 1.0]
+    half = torch.ones(2, dtype=torch.float16).masked_fill(mask, torch.tensor(3.0, dtype=torch.float64))
+    assert half.dtype == torch.float16 and half.tolist() == [3.0, 1.0]
+
+
+def test_argmax_argmin_keepdim_without_dim():
+    x = torch.tensor([[1.0, 5.0], [7.0, 0.0]])
+    assert x.argmax(keepdim=True).shape == (1, 1) and x.argmax(keepdim=True).item() == 2
+    assert torch.argmin(x, keepdim=True).shape == (1, 1) and x.argmin().item() == 3
+
+
+def test_all_and_any_along_a_dim():
+    x = torch.tensor([[True, False], [True, True]])
+    assert x.all(1).tolist() == [False, True] and x.any(dim=0).tolist() == [True, True]
+    assert torch.all(x, 0, keepdim=True).tolist() == [[True, False]] and torch.any(x, -1).tolist() == [True, True]
+    assert x.all().item() is False and x.any().item() is True
+
+
+def test_t_refuses_more_than_two_dims():
+    with pytest.raises(RuntimeError, match="<= 2 dimensions"):
+        torch.ones(2, 3, 4).t()
+    assert torch.ones(3).t().shape == (3,)
+
+
+def test_assigned_grad_of_a_zero_dim_op_result_can_be_zeroed_in_place():
+    p = torch.tensor(2.0, requires_grad=True)
+    p.grad = torch.tensor(3.0) * 1.0  # a 0-d op result
+    p.grad.zero_()
+    assert p.grad.item() == 0.0
+
+
+def test_assigned_grad_must_match_dtype_and_shape():
+    p = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="dtype"):
+        p.grad = torch.ones(2, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="shape"):
+        p.grad = torch.ones(3)
