@@ -122,6 +122,13 @@ def _promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
     return np.promote_types(a.dtype, b.dtype)
 
 
+def _promote_all(arrays: Sequence[np.ndarray]) -> np.dtype:
+    """PyTorch's promotion of several dimensioned tensors: the highest category wins, and
+    within it the dtypes promote as usual (int8 with uint8 is int16)."""
+    top = max(_category(a.dtype) for a in arrays)
+    return np.result_type(*(a.dtype for a in arrays if _category(a.dtype) == top))
+
+
 def _as_tensor(value, like: "Tensor") -> "Tensor":
     """The other operand of a binary op, as a Tensor of the right dtype."""
     if type(value) is Tensor:
@@ -928,7 +935,8 @@ class Tensor:
         return _new(out, (self,), backward)
 
     def clamp(self, min=None, max=None) -> "Tensor":
-        """Limit values to [min, max]; the gradient passes only where no limit applied."""
+        """Limit values to [min, max] (numbers or tensors). The gradient goes to the input where
+        it is within the limits (ties included), else to the limit that applied, as in PyTorch."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         a = self._array
@@ -937,18 +945,21 @@ class Tensor:
         out = np.clip(a, lo, hi)
         if isinstance(min, float) or isinstance(max, float):
             out = out.astype(_scalar_dtype(1.0, a.dtype), copy=False)
-        if not _needs_grad(self):
+        bounds = tuple(t for t in (min, max) if isinstance(t, Tensor))
+        if not _needs_grad(self, *bounds):
             return _new(out)
 
         def backward(g):
-            inside = np.ones(a.shape, dtype=bool)
-            if lo is not None:
-                inside &= a >= lo
-            if hi is not None:
-                inside &= a <= hi
-            return (g * inside,)
+            below = a < lo if lo is not None else np.False_
+            above = a > hi if hi is not None else np.False_
+            grads = [_unbroadcast(g * ~(below | above), a.shape)]
+            if isinstance(min, Tensor):
+                grads.append(_unbroadcast(g * below, lo.shape))
+            if isinstance(max, Tensor):
+                grads.append(_unbroadcast(g * above, hi.shape))
+            return tuple(grads)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,) + bounds, backward)
 
     clip = clamp
 
@@ -1405,6 +1416,9 @@ def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     arrays = [t._array for t in tensors]
+    if len({a.dtype for a in arrays}) > 1:
+        dtype = _promote_all(arrays)
+        arrays = [a.astype(dtype, copy=False) for a in arrays]
     try:
         out = np.concatenate(arrays, axis=dim)
     except ValueError:

@@ -98,6 +98,10 @@ GRAD_CASES = {
     "clamp_max": (lambda a: a.clamp(max=-0.1), lambda: (away(3, 4),)),
     "clamp_both": (lambda a: torch.clamp(a, -0.2, 0.2), lambda: (away(3, 4),)),
     "clip": (lambda a: a.clip(-0.2, 0.2), lambda: (away(3, 4),)),
+    "clamp_tensor_bounds": (
+        lambda a, lo, hi: a.clamp(lo, hi),
+        lambda: (given([[-1.0, 0.1, 0.9], [0.4, 2.0, -0.3]]), given([0.0, 0.2, -0.5]), given([[0.5], [1.0]])),
+    ),
     "max_of_two_tensors": (lambda a, b: torch.max(a, b), lambda: (away(3, 4), away(4))),
     "maximum": (torch.maximum, lambda: (away(3, 4), away(3, 4))),
     "minimum": (torch.minimum, lambda: (away(3, 4), away(3, 4))),
@@ -567,3 +571,10 @@ def test_gradient_accumulates_in_place_into_the_existing_grad():
     p.grad = assigned
     (p * 3).sum().backward()
     assert assigned.tolist() == [3.0, 3.0] and p.grad.tolist() == [3.0, 3.0]
+
+
+def test_clamp_passes_gradients_to_tensor_bounds():
+    a, lo, hi = given([0.0, 2.0, 0.5, 1.0]), given([1.0, 1.0, 0.0, 1.0]), given(1.5)
+    a.clamp(lo, hi).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 1.0, 1.0]  # a tie with a bound goes to the input, as in PyTorch
+    assert lo.grad.tolist() == [1.0, 0.0, 0.0, 0.0] and hi.grad.item() == 1.0

@@ -496,3 +496,10 @@ def test_assigned_grad_must_match_dtype_and_shape():
         p.grad = torch.ones(2, dtype=torch.float64)
     with pytest.raises(RuntimeError, match="shape"):
         p.grad = torch.ones(3)
+
+
+def test_cat_promotes_like_pytorch():
+    assert torch.cat([torch.tensor([1]), torch.tensor([1.0])]).dtype == torch.float32
+    assert torch.cat([torch.ones(1, dtype=torch.float16), torch.tensor([1])]).dtype == torch.float16
+    assert torch.cat([torch.tensor([1], dtype=torch.int8), torch.tensor([1], dtype=torch.uint8)]).dtype == torch.int16
+    assert torch.cat([torch.ones(1), torch.ones(1, dtype=torch.float64)]).dtype == torch.float64
