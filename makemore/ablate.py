@@ -35,9 +35,9 @@ from microtorch import nn
 
 from . import diagnostics as D
 from .data import DEFAULT_DATA_PATH, load_splits
-from .diagnose import default_out, probe_batch
+from .diagnose import default_out
 from .model import ModelConfig, build_model
-from .train import evaluate, lr_schedule, train_steps
+from .train import NonFiniteLoss, evaluate, lr_schedule, train_steps
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def run_variant(variant: Variant, splits, args: argparse.Namespace) -> dict:
     generator = microtorch.Generator().manual_seed(args.seed)
     model = build_variant(variant, len(splits.vocab), generator)
     X, Y = splits.train
-    report = D.diagnose_batch(model, *probe_batch(X, Y, args.probe_batch, args.seed), warn=False)
+    report = D.diagnose_batch(model, *D.probe_batch(X, Y, args.probe_batch, args.seed), warn=False)
     optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
     lr_at = lr_schedule(args.lr, args.lr_final, args.steps // 2)
     t0 = time.perf_counter()
@@ -103,11 +103,12 @@ _HEADER = ("| variant | init loss | saturated tanh at init | train | val | lectu
 
 
 def format_row(r: dict) -> str:
+    """One variant's row of the markdown table."""
     return (f"| {r['variant']} | {r['init_loss']:.4f} | {r['saturated_pct']:.1f}% | {r['train']:.4f} | {r['val']:.4f} "
-            f"| {r['lecture_train']:.4f} | {r['lecture_val']:.4f} | {r['seconds']:.1f} s |")
+            f"| {r['lecture_train']:g} | {r['lecture_val']:g} | {r['seconds']:.1f} s |")  # as the lecture quotes them
 
 
-def format_table(rows: list[dict], args: argparse.Namespace) -> str:
+def format_table(rows: list[dict], args: argparse.Namespace, vocab_size: int = 27) -> str:
     """The markdown table, with the settings and how the losses were measured."""
     return "\n".join([
         f"# Ablation: {args.steps} steps, batch {args.batch_size}, lr {args.lr:g} -> {args.lr_final:g} at step "
@@ -117,7 +118,7 @@ def format_table(rows: list[dict], args: argparse.Namespace) -> str:
         *map(format_row, rows),
         "",
         f"init loss and saturation (|tanh| > {D.SATURATION_THRESHOLD}) on one batch of {args.probe_batch} training "
-        f"examples; -ln(1/27) = {D.expected_initial_loss(27):.4f}.",
+        f"examples; -ln(1/{vocab_size}) = {D.expected_initial_loss(vocab_size):.4f}.",
         "train / val: the whole splits in eval mode, BatchNorm with its running statistics. "
         "The lecture's numbers are for 200,000 steps.",
     ])
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns 0, 1 if a variant's training diverged, 2 on bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
     for name in ("steps", "batch_size", "probe_batch"):
@@ -152,12 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for variant in VARIANTS:
         print(f"training '{variant.name}' for {args.steps} steps...", flush=True)
-        results.append(run_variant(variant, splits, args))
+        try:
+            results.append(run_variant(variant, splits, args))
+        except NonFiniteLoss as e:
+            print(f"error: '{variant.name}': the loss became {e.value} at step {e.step}; try a smaller --lr", file=sys.stderr)
+            return 1
         r = results[-1]["row"]
         print(f"  {r['seconds']:.1f} s: init loss {r['init_loss']:.4f}, saturated {r['saturated_pct']:.1f}%, "
               f"train {r['train']:.4f}, val {r['val']:.4f}", flush=True)
     rows = [r["row"] for r in results]
-    table = format_table(rows, args)
+    table = format_table(rows, args, len(splits.vocab))
     print("\n" + table)
     (args.out / "ablation.md").write_text(table + "\n")
     (args.out / "ablation.json").write_text(json.dumps(rows, indent=1))

@@ -41,12 +41,19 @@ def _read_text(path: str | os.PathLike) -> str:
 
 
 def load_words(path: str | os.PathLike = DEFAULT_DATA_PATH) -> list[str]:
-    """One word per line, surrounding whitespace stripped, blank lines skipped."""
+    """One word per line, surrounding whitespace stripped, blank lines skipped.
+
+    Raises DataError, naming the file and line, for a word with the boundary token '.' or with
+    a control character (NUL, tab, ...: a binary file that happens to be valid UTF-8)."""
     words = []
     for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
         word = line.strip()
         if BOUNDARY in word:
             raise DataError(f"{path}: line {lineno}: word {word!r} contains the boundary token {BOUNDARY!r}")
+        bad = next((ch for ch in word if not ch.isprintable()), None)
+        if bad is not None:
+            raise DataError(f"{path}: line {lineno}: word {word!r} contains the control character {bad!r} "
+                            "(expected a text file of one word per line)")
         if word:
             words.append(word)
     if not words:
@@ -130,6 +137,9 @@ def build_dataset(words: Sequence[str], vocab: Vocabulary, block_size: int) -> t
 # ----------------------------------------------------------------------------
 # the split
 
+SPLIT_NAMES = ("train", "val", "test")
+
+
 def split_words(words: Sequence[str], seed: int = 42) -> tuple[list[str], list[str], list[str]]:
     """The lecture's 80/10/10 split of a shuffled copy; the global random state is untouched."""
     words = list(words)
@@ -147,9 +157,21 @@ class Splits:
     test: tuple[microtorch.Tensor, microtorch.Tensor]
 
 
+def load_train_words(path: str | os.PathLike, seed: int) -> list[str]:
+    """The words of the training split of the list at path (for marking samples as seen or new)."""
+    return split_words(load_words(path), seed)[0]
+
+
 def load_splits(path: str | os.PathLike = DEFAULT_DATA_PATH, block_size: int = 3, seed: int = 42) -> Splits:
-    """Load the words, build the vocabulary from all of them, and split as in the lecture."""
+    """Load the words, build the vocabulary from all of them, and split as in the lecture.
+
+    Raises DataError if the list is too short for every split to hold a word."""
     words = load_words(path)
     vocab = build_vocab(words)
-    train, val, test = (build_dataset(part, vocab, block_size) for part in split_words(words, seed))
+    parts = split_words(words, seed)
+    empty = [name for name, part in zip(SPLIT_NAMES, parts) if not part]
+    if empty:
+        raise DataError(f"{path}: {len(words)} word(s) are too few for the 80/10/10 split "
+                        f"(the {' and '.join(empty)} split would be empty)")
+    train, val, test = (build_dataset(part, vocab, block_size) for part in parts)
     return Splits(vocab, train, val, test)

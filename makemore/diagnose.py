@@ -31,7 +31,7 @@ from . import diagnostics as D
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import DEFAULT_DATA_PATH, load_splits
 from .model import ModelConfig, build_model
-from .train import evaluate, lr_schedule, train_steps
+from .train import NonFiniteLoss, evaluate, lr_schedule, train_steps
 
 
 def number(text: str) -> float:
@@ -40,12 +40,6 @@ def number(text: str) -> float:
         return float(Fraction(text))
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def probe_batch(X: microtorch.Tensor, Y: microtorch.Tensor, size: int, seed: int):
-    """size random examples, drawn from their own generator: the same batch for every look."""
-    ix = microtorch.randint(0, len(Y), (size,), generator=microtorch.Generator().manual_seed(seed))
-    return X[ix], Y[ix]
 
 
 def default_out(command: str) -> Path:
@@ -148,7 +142,7 @@ def diagnose(args: argparse.Namespace, echo: Echo) -> dict:
     generator = microtorch.Generator().manual_seed(args.seed)
     run = _from_checkpoint(args) if args.checkpoint else _fresh(args, generator)
     args.out.mkdir(parents=True, exist_ok=True)
-    Xb, Yb = probe_batch(*run["splits"].train, args.probe_batch, args.seed)
+    Xb, Yb = D.probe_batch(*run["splits"].train, args.probe_batch, args.seed)
     echo(f"model: {run['config']}\nlooking at a batch of {args.probe_batch} training examples of {run['data']}\n")
     result = {"config": run["config"].to_dict(), "source": run["what"], "data": str(run["data"]), "seed": args.seed,
               "probe_batch": args.probe_batch, "threshold": args.threshold}
@@ -181,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--n-embd", type=int, default=10, help="embedding size per character (default: %(default)s)")
     g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer (default: %(default)s)")
     g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, (BatchNorm1d), Tanh] blocks (default: %(default)s)")
-    g.add_argument("--no-batchnorm", action="store_true")
+    g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
     g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming", help="weight initialisation (default: %(default)s)")
     g.add_argument("--gain", type=number, default=None, help="kaiming gain, e.g. 1, 5/3, 3 (default: 5/3)")
     g.add_argument("--output-scale", type=number, default=None, help="scale of the last weight (default: 0.01)")
@@ -215,6 +209,7 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns 0, 1 if the training diverged, 2 on bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_args(parser, args)
@@ -225,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except NonFiniteLoss as e:
+        print(f"error: the loss became {e.value} at step {e.step} of the training; try a smaller --lr", file=sys.stderr)
+        return 1
     (args.out / "report.json").write_text(json.dumps(result, indent=1))
     (args.out / "report.txt").write_text("\n".join(echo.lines) + "\n")
     print(f"\nwrote report.json, report.txt and the figures to {args.out}")

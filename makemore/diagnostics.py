@@ -10,7 +10,8 @@ Pure statistics on arrays (or tensors) first, each checkable on hand-made activa
 
 then the same on a model: `trace(model, X, Y)` runs the nn.Sequential layer by layer, keeps
 every Tanh's input (pre-activation) and output, and with targets runs backward with
-retain_grad() on the outputs. `diagnose_batch(model, X, Y)` gathers it all into a Report
+retain_grad() on the outputs; `probe_batch(X, Y, size, seed)` draws the batch to look at.
+`diagnose_batch(model, X, Y)` gathers it all into a Report
 (JSON-able through .to_dict(), printable through format_report), and
 `UpdateRatioRecorder(model)` is a callback for makemore.train.train_steps that records the
 update:data ratio as training goes. The plot_* functions draw the lecture's figures with
@@ -92,14 +93,23 @@ def grad_stats(g) -> dict:
     return {"mean": float(a.mean()), "std": _std(a)}
 
 
+def _ratio(a: float, b: float) -> float:
+    """a / b as numpy divides: inf for a constant b, nan for 0 / 0 (a dead layer is a finding, not an error)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
 def grad_to_data_ratio(grad, data) -> float:
     """std(grad) / std(data): how large a step of size lr * grad is next to the weights."""
-    return _std(_np(grad)) / _std(_np(data))
+    return _ratio(_std(_np(grad)), _std(_np(data)))
 
 
 def update_to_data_ratio(grad, data, lr: float) -> float:
-    """log10(std(lr * grad) / std(data)): the size of an SGD update next to the data, in decades."""
-    return math.log10(_std(lr * _np(grad).astype(np.float64)) / _std(_np(data)))
+    """log10(std(lr * grad) / std(data)): the size of an SGD update next to the data, in decades;
+    -inf when the gradient is constant (e.g. all zero: the weight no longer learns)."""
+    ratio = _ratio(_std(lr * _np(grad).astype(np.float64)), _std(_np(data)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.log10(ratio))
 
 
 def is_dead_gradient(grad, reference: float, rtol: float = DEAD_GRAD_RTOL) -> bool:
@@ -186,6 +196,13 @@ def trace(model: nn.Sequential, X: microtorch.Tensor, Y: microtorch.Tensor | Non
     params = {name: (_np(p).copy(), None if p.grad is None else _np(p.grad).copy())
               for name, p in model.named_parameters()}
     return Trace(None if loss is None else loss.item(), _np(logits).copy(), records, params)
+
+
+def probe_batch(X: microtorch.Tensor, Y: microtorch.Tensor, size: int, seed: int) -> tuple[microtorch.Tensor, microtorch.Tensor]:
+    """size random examples, drawn from their own generator seeded with seed: the same batch
+    for every look, and the training batches' generator is left alone."""
+    ix = microtorch.randint(0, len(Y), (size,), generator=microtorch.Generator().manual_seed(seed))
+    return X[ix], Y[ix]
 
 
 def _traced(source: nn.Module | Trace, X, Y) -> Trace:

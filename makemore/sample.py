@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import Vocabulary, load_words, split_words
+from .data import Vocabulary, load_train_words
 
 MAX_LENGTH = 100  # a safety stop for a model that never predicts the end token
 
@@ -47,24 +46,26 @@ def format_samples(names: Iterable[str], train_words: set[str] | None) -> str:
     return "\n".join(f"{name} ({'in train' if name in train_words else 'new'})" for name in names)
 
 
-def _train_words(train_args: dict) -> set[str] | None:
-    """The run's training split, or None (with a warning) if its word list is gone."""
+def _train_words(train_args: dict | None) -> set[str] | None:
+    """The run's training split, or None (with a warning) if its word list is gone or unknown."""
     try:
-        return set(split_words(load_words(train_args["data"]), train_args["seed"])[0])
+        path, seed = train_args["data"], train_args["seed"]
+        return set(load_train_words(path, seed))
+    except (KeyError, TypeError):
+        problem = "the checkpoint does not record its word list and seed"
     except (OSError, ValueError) as e:
-        print(f"warning: cannot mark names as seen or new: {e}", file=sys.stderr)
-        return None
+        problem = str(e)
+    print(f"warning: cannot mark names as seen or new: {problem}", file=sys.stderr)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: print -n names sampled from RUN_DIR's checkpoint; 2 on a bad run folder."""
     p = argparse.ArgumentParser(prog="python -m makemore.sample", description="Sample names from a trained makemore run.")
     p.add_argument("run_dir", help="the run folder (holding checkpoint.json and checkpoint.npz)")
-    p.add_argument("-n", type=int, default=20, help="how many names")
-    p.add_argument("--seed", type=int, default=42, help="seed of the sampling generator")
+    p.add_argument("-n", type=int, default=20, help="how many names (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=42, help="seed of the sampling generator (default: %(default)s)")
     args = p.parse_args(argv)
-    if not Path(args.run_dir).is_dir():
-        print(f"error: {args.run_dir}: no such run folder", file=sys.stderr)
-        return 2
     try:
         ckpt = load_checkpoint(args.run_dir)
     except CheckpointError as e:
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = ckpt.build_model()
     names = sample_names(model, ckpt.vocab, ckpt.model_config.block_size, args.n, microtorch.Generator().manual_seed(args.seed))
-    print(format_samples(names, _train_words(ckpt.config["train"])))
+    print(format_samples(names, _train_words(ckpt.config.get("train"))))
     return 0
 
 

@@ -24,9 +24,9 @@ import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_words, split_words
-from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss
+from .checkpoint import JSON_NAME, CheckpointError, load_checkpoint, save_checkpoint
+from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_train_words
+from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch
 from .model import ModelConfig, build_model, calibrate_batchnorm, count_parameters
 from .sample import format_samples, sample_names
 
@@ -117,19 +117,6 @@ def evaluate(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor) -> fl
         model.train(was_training)
 
 
-@microtorch.no_grad()
-def measure_initial_loss(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor, batch_size: int, seed: int) -> float:
-    """The loss on one random batch, in train mode as the first step sees it; the running
-    statistics this forward updates are put back, so training is unaffected."""
-    buffers = {k: v.numpy().copy() for k, v in model.named_buffers()}
-    ix = microtorch.randint(0, len(Y), (batch_size,), generator=microtorch.Generator().manual_seed(seed))
-    model.train()
-    loss = F.cross_entropy(model(X[ix]), Y[ix]).item()
-    for name, buffer in model.named_buffers():
-        buffer.copy_(buffers[name])
-    return loss
-
-
 def split_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str, float]:
     """Train/val (and test) loss with the running statistics, then with calibrated ones.
 
@@ -210,26 +197,6 @@ def truncate_metrics(path: Path, step: int) -> None:
         path.write_text("".join(kept))
 
 
-def plot_losses(losses: list[float], path: Path) -> None:
-    """The lecture's plot: log10 of the loss, averaged over windows of 1000 steps (fewer for short runs)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    window = min(1000, max(1, len(losses) // 20))
-    log_losses = np.log10(np.asarray(losses[: len(losses) // window * window]))
-    curve = log_losses.reshape(-1, window).mean(axis=1)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(np.arange(len(curve)) * window + window / 2, curve)
-    ax.set_title(f"training loss (mean of log10 loss over {window}-step windows)")
-    ax.set_xlabel("step")
-    ax.set_ylabel("log10(loss)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 # ----------------------------------------------------------------------------
 # a run: its state, starting it, resuming it
 
@@ -262,7 +229,7 @@ class Run:
 
 def _load_data(path: str, block_size: int, seed: int) -> tuple[Splits, list[str]]:
     """The splits and the training words (for marking samples as seen or new)."""
-    return load_splits(path, block_size, seed), split_words(load_words(path), seed)[0]
+    return load_splits(path, block_size, seed), load_train_words(path, seed)
 
 
 def _model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
@@ -276,7 +243,7 @@ def _model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
 def new_run(args: argparse.Namespace) -> Run:
     """A fresh run from the command line: data, model, optimizer, generator seeded with --seed."""
     run_dir = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
-    if (run_dir / "checkpoint.json").exists():
+    if (run_dir / JSON_NAME).exists():
         raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
     steps = args.steps if args.steps is not None else 200_000
     train_args = {"data": str(Path(args.data).resolve()), "steps": steps, "batch_size": args.batch_size, "lr": args.lr,
@@ -291,10 +258,16 @@ def new_run(args: argparse.Namespace) -> Run:
     return Run(run_dir, train_args, config, splits, train_words, model, optimizer, generator, [], {"train_seconds": 0.0})
 
 
+_TRAIN_ARGS = ("data", "steps", "batch_size", "lr", "lr_decay_at", "lr_final", "seed")
+
+
 def _restore(run_dir: Path) -> Run:
     """A run as its checkpoint left it (the data re-read and checked against the vocabulary)."""
     ckpt = load_checkpoint(run_dir)
-    train_args = ckpt.config["train"]
+    train_args = ckpt.config.get("train")
+    missing = [k for k in _TRAIN_ARGS if k not in train_args] if isinstance(train_args, dict) else list(_TRAIN_ARGS)
+    if missing:
+        raise CheckpointError(f"{run_dir / JSON_NAME}: the training settings (config.train) lack {', '.join(missing)}")
     splits, train_words = _load_data(train_args["data"], ckpt.model_config.block_size, train_args["seed"])
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{run_dir}: the vocabulary of {train_args['data']} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
@@ -321,7 +294,9 @@ def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run
             raise SystemExit(f"error: --steps {args.steps} is below the checkpoint's step {len(run.losses)}")
         run.train_args["steps"] = args.steps
     truncate_metrics(run.dir / "metrics.csv", len(run.losses))
-    print(f"resuming {run.dir} at step {len(run.losses)} of {run.train_args['steps']}")
+    a = run.train_args
+    print(f"resuming {run.dir} at step {len(run.losses)} of {a['steps']} "
+          f"(lr {a['lr']:g}, {a['lr_final']:g} from step {a['lr_decay_at']}, as the run was started)")
     return run
 
 
@@ -330,9 +305,9 @@ def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run
 
 def check_initial_loss(run: Run) -> None:
     """Print the predicted and measured initial loss; warn if they are more than LOSS_GAP_TOLERANCE apart."""
-    X, Y = run.splits.train
+    batch = probe_batch(*run.splits.train, run.train_args["batch_size"], run.train_args["seed"])
     predicted = expected_initial_loss(run.model_config.vocab_size)
-    measured = measure_initial_loss(run.model, X, Y, run.train_args["batch_size"], run.train_args["seed"])
+    measured = initial_loss_check(run.model, *batch)["loss"]  # in train mode, as the first step sees it
     run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured)
     print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
     if not abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
@@ -344,13 +319,16 @@ def check_initial_loss(run: Run) -> None:
 def _deferred_sigint():
     """While active, a first Ctrl-C only sets flag['stop'] (the loop stops at the next chunk
     boundary, between steps); a second one sets flag['hard'] and raises KeyboardInterrupt at
-    once, possibly in the middle of a step."""
-    flag = {"stop": False, "hard": False}
+    once, possibly in the middle of a step, but not while flag['saving'] (a checkpoint's two
+    files must come from the same save; the caller checks flag['hard'] after saving)."""
+    flag = {"stop": False, "hard": False, "saving": False}
 
     def handler(signum, frame):
         if flag["stop"]:
             flag["hard"] = True
-            raise KeyboardInterrupt
+            if not flag["saving"]:
+                raise KeyboardInterrupt
+            return
         flag["stop"] = True
         print("\nstopping after the current chunk of steps (Ctrl-C again to stop at once)...", file=sys.stderr)
 
@@ -383,7 +361,13 @@ def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callabl
             status = _train_chunk(run, _next_stop(len(run.losses), total, checkpoint_every), callback, progress, flag)
             step = len(run.losses)
             if status == "interrupted" or (status == "done" and (step % checkpoint_every == 0 or step == total)):
-                run.save()
+                flag["saving"] = True
+                try:
+                    run.save()
+                finally:
+                    flag["saving"] = False
+                if flag["hard"]:  # a second Ctrl-C during the save
+                    status = "killed"
     progress(len(run.losses), run.losses, force=True)
     progress.close()
     resume = f"  python -m makemore.train --resume {run.dir}"
@@ -415,7 +399,7 @@ def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progr
 def _saved_step(run_dir: Path) -> int | str:
     """The step of the checkpoint on disk, or 'none'."""
     try:
-        return json.loads((run_dir / "checkpoint.json").read_text())["step"]
+        return json.loads((run_dir / JSON_NAME).read_text())["step"]
     except (OSError, ValueError, KeyError):
         return "none"
 
@@ -436,7 +420,7 @@ def report_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str,
 def finish(run: Run, args: argparse.Namespace) -> dict:
     """Final losses, the loss plot, samples and summary.json."""
     losses = report_losses(run.model, run.splits, args.test)
-    plot_losses(run.losses, run.dir / "loss.png")
+    plot_losses({"train (minibatch)": run.losses}, run.dir / "loss.png")
     names = sample_names(run.model, run.splits.vocab, run.model_config.block_size, args.samples,
                          microtorch.Generator().manual_seed(run.train_args["seed"]))
     print(format_samples(names, set(run.train_words)))

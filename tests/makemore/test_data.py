@@ -14,6 +14,7 @@ from makemore.data import (
     build_dataset,
     build_vocab,
     load_splits,
+    load_train_words,
     load_words,
     split_words,
 )
@@ -71,6 +72,14 @@ def test_boundary_token_in_a_word_names_path_line_and_word(tmp_path):
     assert str(path) in message
     assert "line 3" in message
     assert "'an.na'" in message
+
+
+@pytest.mark.parametrize("content, char", [(b"emma\nan\x00na\n", "'\\x00'"), (b"emma\nmary\tann\n", "'\\t'")])
+def test_control_character_in_a_word_names_path_line_and_character(tmp_path, content, char):
+    path = write(tmp_path, content)  # valid UTF-8, but not a list of words
+    with pytest.raises(DataError, match="control character") as e:
+        load_words(path)
+    assert str(path) in str(e.value) and "line 2" in str(e.value) and char in str(e.value)
 
 
 def test_data_error_is_a_value_error():
@@ -203,6 +212,21 @@ def test_load_splits_on_a_small_file(tmp_path):
     assert [tuple(X.shape) for X, _ in (splits.train, splits.val, splits.test)] == [(36, 2), (3, 2), (6, 2)]  # 12, 1, 2 words
     train_words, _, _ = split_words(words, seed=1)
     assert splits.train[1].tolist() == build_arrays(train_words, splits.vocab, 2)[1].tolist()
+
+
+@pytest.mark.parametrize("n, empty", [(1, "train and val"), (2, "val"), (5, "val")])
+def test_load_splits_names_a_list_too_short_for_the_split(tmp_path, n, empty):
+    path = write(tmp_path, "\n".join(["emma", "ava", "bo", "liam", "noah"][:n]).encode())
+    with pytest.raises(DataError, match="too few") as e:
+        load_splits(path)
+    assert str(path) in str(e.value) and f"the {empty} split would be empty" in str(e.value)
+
+
+def test_load_splits_accepts_the_shortest_list_that_fills_every_split(tmp_path):
+    path = write(tmp_path, "\n".join(["emma", "ava", "bo", "liam", "noah", "mia"]).encode())
+    splits = load_splits(path)
+    assert all(len(Y) > 0 for _, Y in (splits.train, splits.val, splits.test))
+    assert load_train_words(path, 42) == split_words(load_words(path), 42)[0]
 
 
 # ---------------------------------------------------------------------------- the shipped list

@@ -1,6 +1,7 @@
 """The two lesson commands: python -m makemore.diagnose and python -m makemore.ablate."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -176,3 +177,20 @@ def test_ablate_rejects_bad_arguments(tmp_path, capsys):
         ablate.main(["--steps", "0"])
     assert ablate.main(["--steps", "5", "--data", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "o")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_diverging_training_stops_with_a_message(tmp_path, words, capsys):
+    argv = ["--data", words, "--lr", "1e38", "--steps", "20"]
+    assert diagnose.main([*argv, "--n-hidden", "20", "--out", str(tmp_path / "d")]) == 1
+    assert re.search(r"error: the loss became (nan|inf) at step \d+ of the training; try a smaller --lr",
+                     capsys.readouterr().err)
+    assert ablate.main([*argv, "--out", str(tmp_path / "a")]) == 1
+    assert re.search(r"error: 'original': the loss became (nan|inf) at step \d+; try a smaller --lr",
+                     capsys.readouterr().err)
+
+
+def test_ablate_quotes_the_lecture_numbers_as_given(tmp_path):
+    row = {"variant": "v", "init_loss": 3.3, "saturated_pct": 1.0, "train": 2.0, "val": 2.1,
+           "lecture_train": 2.07, "lecture_val": 2.13, "seconds": 1.0}
+    assert "| 2.07 | 2.13 |" in ablate.format_row(row)

@@ -69,6 +69,30 @@ def test_update_to_data_ratio_is_log10_of_std_of_lr_grad_over_std_data():
     assert D.update_to_data_ratio(g, w, 0.01) == pytest.approx(np.log10((0.01 * g).std(ddof=1) / w.std(ddof=1)))
 
 
+def test_ratios_of_a_dead_weight_are_numbers_not_errors():
+    zeros, w = np.zeros((3, 4)), np.arange(12.0).reshape(3, 4)
+    assert D.update_to_data_ratio(zeros, w, lr=0.1) == -math.inf  # a weight that no longer learns
+    assert D.grad_to_data_ratio(zeros, w) == 0.0
+    assert D.grad_to_data_ratio(w, np.ones((3, 4))) == math.inf
+    assert math.isnan(D.grad_to_data_ratio(zeros, np.ones((3, 4))))
+
+
+def test_update_ratio_recorder_survives_a_zero_gradient():
+    model = build_model(ModelConfig(n_embd=2, n_hidden=4), microtorch.Generator().manual_seed(0))
+    recorder = D.UpdateRatioRecorder(model)
+    for p in model.parameters():
+        p.grad = microtorch.zeros_like(p)
+    recorder(0, model, None, 0.1, 3.0)
+    assert all(v == [-math.inf] for v in recorder.ratios.values())
+
+
+def test_probe_batch_is_the_same_for_a_seed():
+    X, Y = microtorch.arange(100).view(50, 2), microtorch.arange(50)
+    a, b = D.probe_batch(X, Y, 8, 3), D.probe_batch(X, Y, 8, 3)
+    assert a[0].tolist() == b[0].tolist() and a[1].tolist() == [row[0] // 2 for row in a[0].tolist()]
+    assert D.probe_batch(X, Y, 8, 4)[1].tolist() != a[1].tolist()
+
+
 def test_is_dead_gradient_is_relative_to_the_reference():
     assert D.is_dead_gradient(np.zeros(3), reference=1.0)
     assert D.is_dead_gradient(np.full(3, 1e-9), reference=1e-2)

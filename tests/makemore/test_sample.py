@@ -79,3 +79,14 @@ def test_cli_errors(tmp_path, capsys):
     assert "no such run folder" in capsys.readouterr().err
     assert sample.main([str(tmp_path)]) == 2
     assert "checkpoint.json: missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("train_config", [{"seed": 1}, None])
+def test_cli_with_a_checkpoint_that_does_not_record_its_word_list(tmp_path, model, capsys, train_config):
+    config = {"model": CONFIG.to_dict()} | ({} if train_config is None else {"train": train_config})
+    save_checkpoint(tmp_path / "run", model, microtorch.optim.SGD(model.parameters(), lr=0.1), config=config,
+                    vocab=VOCAB, step=0, generator=gen(0), losses=[])
+    assert sample.main([str(tmp_path / "run"), "-n", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "cannot mark names as seen or new: the checkpoint does not record its word list and seed" in captured.err
+    assert len(captured.out.splitlines()) == 3 and "(new)" not in captured.out

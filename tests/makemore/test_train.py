@@ -10,6 +10,7 @@ import pytest
 
 import microtorch
 from makemore import sample
+from makemore.checkpoint import load_checkpoint
 from makemore.data import load_splits, load_words
 from makemore.model import ModelConfig, build_model
 from makemore.train import (NonFiniteLoss, Progress, calibrate_batchnorm, evaluate, lr_schedule, main, split_losses,
@@ -240,3 +241,54 @@ def test_help():
     with pytest.raises(SystemExit) as info:
         main(["--help"])
     assert info.value.code == 0
+
+
+def test_second_sigint_during_a_save_lets_the_save_finish(tmp_path, words_file, monkeypatch, capsys):
+    """Two Ctrl-Cs while the step-50 checkpoint is being written (between its npz and its json)
+    must not leave an npz and a json from different saves."""
+    from makemore import checkpoint
+    write = checkpoint.atomic_write_bytes
+
+    def write_then_interrupt(path, data):
+        write(path, data)
+        if path.name == "checkpoint.npz" and checkpoint_step(path.parent) == 10:  # the json is still the old one
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    out = tmp_path / "saving"
+    assert train_cli(out, words_file, "--steps", "10") == 0
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", write_then_interrupt)
+    assert main(["--resume", str(out), "--steps", "200", "--checkpoint-every", "50"]) == 130
+    assert "the last checkpoint (step 50) is kept" in capsys.readouterr().out
+    assert load_checkpoint(out).step == 50
+
+
+@pytest.mark.parametrize("command", ["--resume", "--eval-only"])
+def test_a_checkpoint_without_its_training_settings_is_reported(tmp_path, words_file, capsys, command):
+    out = tmp_path / "r"
+    assert train_cli(out, words_file, "--steps", "0") == 0
+    path = out / "checkpoint.json"
+    meta = json.loads(path.read_text())
+    del meta["config"]["train"]["seed"]
+    path.write_text(json.dumps(meta))
+    assert main([command, str(out)]) == 2
+    assert f"{path}: the training settings (config.train) lack seed" in capsys.readouterr().err
+
+
+def test_resume_says_where_the_learning_rate_decays(tmp_path, words_file, capsys):
+    out = tmp_path / "r"
+    assert train_cli(out, words_file, "--steps", "20") == 0
+    assert main(["--resume", str(out), "--steps", "40"]) == 0
+    assert f"resuming {out} at step 20 of 40 (lr 0.1, 0.01 from step 150, as the run was started)" in capsys.readouterr().out
+
+
+def test_the_loss_plot_leaves_the_matplotlib_backend_alone(tmp_path, words_file):
+    import matplotlib
+    before = matplotlib.get_backend()
+    matplotlib.use("pdf")  # a notebook's backend, say: writing loss.png must not switch it to Agg
+    try:
+        assert train_cli(tmp_path / "r", words_file, "--steps", "20") == 0
+        assert matplotlib.get_backend() == "pdf"
+    finally:
+        matplotlib.use(before)
+    assert (tmp_path / "r" / "loss.png").read_bytes()[:4] == b"\x89PNG"
