@@ -2,6 +2,8 @@
 ops with hand-derived backward passes (each agrees with its composition from primitive ops)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..random import _numpy_rng
@@ -19,9 +21,25 @@ def _outside(index: np.ndarray, n: int) -> bool:
     return int(unsigned.max()) >= n
 
 
-def _check_reduction(reduction: str) -> None:
+def _reduction(size_average, reduce, reduction: str) -> str:
+    """The reduction to apply. As in PyTorch, the legacy size_average / reduce, when either is
+    given, override `reduction` (None counts as True): mean if both, sum if only reduce, else none."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", stacklevel=3)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _class_weight(weight: Tensor, n_classes: int, dtype: np.dtype) -> np.ndarray:
+    """The per-class weights of a loss as an array in the input's dtype, checked to be of size C."""
+    w = weight._array
+    if w.shape != (n_classes,):
+        raise ValueError(f"weight should be a 1D tensor of size C={n_classes}, got shape {tuple(w.shape)}")
+    return w.astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------------- activations
@@ -147,7 +165,7 @@ def batch_norm(
 
     Training: batch statistics (biased variance); running_mean / running_var, when given, are
     updated in place as (1 - momentum) * old + momentum * batch, with the unbiased variance.
-    Otherwise: the running statistics.
+    Otherwise: the running statistics, which must then be given.
     """
     x = input._array
     if x.ndim not in (2, 3):
@@ -158,14 +176,16 @@ def batch_norm(
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)}")
     channel_shape = (1, x.shape[1]) if x.ndim == 2 else (1, x.shape[1], 1)
 
-    if training or running_mean is None:
+    if training:
         inv_n = 1.0 / n  # means as sum * (1/n): np.mean's Python wrapper costs more than the math here
         mean = x.sum(axis=axes, keepdims=True) * inv_n
         centered = x - mean
         var = (centered * centered).sum(axis=axes, keepdims=True) * inv_n
-        if training and running_mean is not None:
+        if running_mean is not None:
             _update_running_stats(running_mean, running_var, mean, var, n, momentum)
     else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
         mean = running_mean._array.reshape(channel_shape)
         var = running_var._array.reshape(channel_shape)
         centered = x - mean
@@ -183,13 +203,12 @@ def batch_norm(
     affine = tuple(p for p in (weight, bias) if p is not None)
     if not _needs_grad(input, *affine):
         return _new(out)
-    batch_stats = training or running_mean is None
 
     def backward(g):
         scale = inv_std if gamma is None else gamma * inv_std  # dout/dxhat * dxhat/dx, per channel
-        sum_g = g.sum(axis=axes, keepdims=True) if batch_stats or bias is not None else None
-        sum_g_xhat = (g * xhat).sum(axis=axes, keepdims=True) if batch_stats or weight is not None else None
-        if batch_stats:
+        sum_g = g.sum(axis=axes, keepdims=True) if training or bias is not None else None
+        sum_g_xhat = (g * xhat).sum(axis=axes, keepdims=True) if training or weight is not None else None
+        if training:
             # the mean and variance depend on x too; with dxhat = gamma * g:
             # dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
             #    = gamma * inv_std * (g - mean(g) - xhat * mean(g * xhat))
@@ -266,7 +285,7 @@ def cross_entropy(
     With p = softmax(z) the gradient of -log p_y is p - onehot(y); label smoothing mixes in
     eps/C times the uniform target; weights and the reduction scale each row.
     """
-    _check_reduction(reduction)
+    reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     z = input._array
@@ -282,9 +301,7 @@ def cross_entropy(
         some_ignored = _class_targets(z, t, ignore_index)
     rows = _as_rows(z)
     n_classes = rows.shape[1]
-    w = None if weight is None else weight._array.astype(rows.dtype, copy=False)
-    if w is not None and w.shape != (n_classes,):
-        raise ValueError(f"weight should be a 1D tensor of size C={n_classes}, got shape {tuple(w.shape)}")
+    w = None if weight is None else _class_weight(weight, n_classes, rows.dtype)
 
     shifted = rows - rows.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
@@ -377,18 +394,19 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (N, C): -w_y input[n, y]."""
-    _check_reduction(reduction)
+    reduction = _reduction(size_average, reduce, reduction)
     logp = input._array
     if logp.ndim == 0:
         raise ValueError("nll_loss expects input of shape (N, C) or (C,), got a 0-d tensor")
     t = target._array
     _class_targets(logp, t, ignore_index)
     rows = _as_rows(logp)
-    labels = t.reshape(-1) if t.ndim else t.reshape(1)
+    labels = t.reshape(-1)
     kept = labels != ignore_index
     safe = np.where(kept, labels, 0)
     picked = np.arange(rows.shape[0])
-    row_weight = (np.ones(rows.shape[0], dtype=rows.dtype) if weight is None else weight._array[safe]) * kept
+    w = np.ones(rows.shape[1], dtype=rows.dtype) if weight is None else _class_weight(weight, rows.shape[1], rows.dtype)
+    row_weight = w[safe] * kept
     losses = -row_weight * rows[picked, safe]
     denominator = row_weight.sum()
     out = _reduce_losses(losses, reduction, denominator, _loss_shape(logp))
@@ -407,10 +425,15 @@ def nll_loss(
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """Mean squared error, composed from primitive ops."""
-    _check_reduction(reduction)
+    """Mean squared error, composed from primitive ops. A target of another shape is broadcast
+    against the input, with PyTorch's warning."""
+    reduction = _reduction(size_average, reduce, reduction)
     if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ")
+        warnings.warn(
+            f"Using a target size ({tuple(target.shape)}) that is different to the input size ({tuple(input.shape)}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            stacklevel=2,
+        )
     squared = (input - target) ** 2
     if reduction == "mean":
         return squared.mean()

@@ -580,6 +580,13 @@ def test_batch_norm_one_value_per_channel_in_training_raises(shape):
     assert F.batch_norm(leaf(rng().standard_normal((1, 3, 2))), None, None, training=True).shape == (1, 3, 2)
 
 
+def test_batch_norm_eval_needs_running_statistics():
+    # as in PyTorch: evaluation without running statistics is an error, not a silent use of
+    # the batch's (BatchNorm1d(track_running_stats=False) asks for batch statistics itself)
+    with pytest.raises(RuntimeError, match="running_mean must be defined in evaluation mode"):
+        F.batch_norm(leaf(rng().standard_normal((4, 3))), None, None, training=False)
+
+
 def test_batch_norm_rejects_other_ranks():
     with pytest.raises(ValueError, match="2D or 3D"):
         F.batch_norm(leaf(np.ones(4)), None, None, training=True)
@@ -689,6 +696,43 @@ def test_losses_reject_a_0d_input_and_bad_options():
             F.cross_entropy(z, y, label_smoothing=bad)
     with pytest.raises(ValueError, match="weight"):
         F.cross_entropy(z, y, weight=const([1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "size_average, reduce, reduction",
+    [(None, False, "none"), (False, None, "sum"), (True, True, "mean"), (False, False, "none"), (True, None, "mean")],
+)
+def test_losses_honour_the_legacy_size_average_and_reduce(size_average, reduce, reduction):
+    """As in PyTorch: either legacy argument, when given, overrides reduction (with a warning)."""
+    z, t = leaf(rng().standard_normal((3, 4))), leaf(rng(2).standard_normal((3, 4)))
+    y = const([1, 0, 3], np.int64)
+    for loss, target in ((F.cross_entropy, y), (F.nll_loss, y), (F.mse_loss, t)):
+        with pytest.warns(UserWarning, match=f"please use reduction='{reduction}' instead"):
+            legacy = loss(z, target, size_average=size_average, reduce=reduce, reduction="sum" if reduction != "sum" else "mean")
+        np.testing.assert_array_equal(legacy.detach().numpy(), loss(z, target, reduction=reduction).detach().numpy())
+
+
+def test_nll_loss_checks_the_weight_like_cross_entropy():
+    x = leaf(rng().standard_normal((3, 4)))
+    y = const([1, 0, 3], np.int64)
+    for loss in (F.cross_entropy, F.nll_loss):
+        for bad in ([1.0, 2.0], [1.0] * 5):  # too short would index out of range; too long was silently accepted
+            with pytest.raises(ValueError, match="weight should be a 1D tensor of size C=4"):
+                loss(x, y, weight=const(bad))
+    # a float64 weight does not turn a float32 loss into float64
+    x32 = leaf(rng().standard_normal((3, 4)), np.float32)
+    assert F.nll_loss(x32, y, weight=const([1.0, 2.0, 3.0, 4.0])).dtype == torch.float32
+
+
+def test_mse_loss_broadcasts_a_different_target_shape_with_a_warning():
+    # as in PyTorch: a warning, then the broadcast difference
+    a, b = rng().standard_normal((3, 1)), rng(2).standard_normal(3)
+    x, t = leaf(a), leaf(b)
+    with pytest.warns(UserWarning, match="target size"):
+        loss = F.mse_loss(x, t)
+    assert loss.item() == pytest.approx(((a - b) ** 2).mean(), rel=1e-12)
+    with pytest.warns(UserWarning, match="target size"):
+        assert gradcheck(lambda x, t: F.mse_loss(x, t, reduction="sum"), (x, t))
 
 
 def test_linear_shape_mismatch_names_both_shapes():
