@@ -179,10 +179,15 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, words_
     assert_same_run(straight_run, out)
 
 
+def ctrl_c() -> None:
+    """A SIGINT raised in this thread, so its handler runs before the next line (os.kill may hand
+    it to another thread, e.g. a BLAS worker, and the main thread then sees it later)."""
+    signal.raise_signal(signal.SIGINT)
+
 def test_sigint_stops_between_steps_at_the_next_chunk(tmp_path, words_file, straight_run):
     def send_sigint(step, model, optimizer, lr, loss):
         if step == 10:
-            os.kill(os.getpid(), signal.SIGINT)
+            ctrl_c()
 
     out = tmp_path / "sigint"
     assert train_cli(out, words_file, "--steps", "200", callback=send_sigint) == 130
@@ -195,8 +200,8 @@ def test_sigint_stops_between_steps_at_the_next_chunk(tmp_path, words_file, stra
 def test_second_sigint_stops_at_once_without_saving(tmp_path, words_file, capsys):
     def send_two(step, model, optimizer, lr, loss):
         if step == 60:
-            os.kill(os.getpid(), signal.SIGINT)
-            os.kill(os.getpid(), signal.SIGINT)
+            ctrl_c()
+            ctrl_c()
 
     out = tmp_path / "killed"
     assert train_cli(out, words_file, "--steps", "200", callback=send_two) == 130
@@ -252,8 +257,8 @@ def test_second_sigint_during_a_save_lets_the_save_finish(tmp_path, words_file, 
     def write_then_interrupt(path, data):
         write(path, data)
         if path.name == "checkpoint.npz" and checkpoint_step(path.parent) == 10:  # the json is still the old one
-            os.kill(os.getpid(), signal.SIGINT)
-            os.kill(os.getpid(), signal.SIGINT)
+            ctrl_c()
+            ctrl_c()
 
     out = tmp_path / "saving"
     assert train_cli(out, words_file, "--steps", "10") == 0
