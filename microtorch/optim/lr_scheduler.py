@@ -1,8 +1,10 @@
 """Learning-rate schedulers: each sets every param group's 'lr' from its epoch count.
 
 Like PyTorch, a scheduler records each group's starting lr as 'initial_lr' (its base_lr) and
-steps once when built, so the optimizer starts at the epoch-0 lr. The built-in schedules use
-PyTorch's closed forms: lr = f(base_lr, last_epoch).
+steps once when built, so the optimizer starts at the epoch-0 lr. StepLR, MultiStepLR and
+CosineAnnealingLR update the groups' current lr, as PyTorch's do, so schedulers on one
+optimizer compound and an lr set by hand is scheduled on; `step(epoch)` (deprecated) jumps
+with the closed form lr = f(base_lr, epoch) instead.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import math
 import types
 import warnings
 from bisect import bisect_right
+from collections import Counter
 from typing import Callable, Iterable
 
 from .optimizer import Optimizer
@@ -32,21 +35,32 @@ class LRScheduler:
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
+        self._is_initial = True  # the step taken here, as PyTorch's flag of the same name
         self.step()
+        self._is_initial = False
 
     def get_lr(self) -> list[float]:
-        """The lr of each param group at epoch `self.last_epoch`."""
+        """The lr of each param group at epoch `self.last_epoch`, one epoch after the groups' current lr."""
         raise NotImplementedError
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """The lr of each param group at any epoch `self.last_epoch`, from base_lrs (for step(epoch))."""
+        return self.get_lr()
+
+    def _current_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to `epoch`, deprecated as in PyTorch) and set the groups' lr."""
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
+            lrs = self.get_lr()
         else:
             warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible.", UserWarning)
             self.last_epoch = epoch
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            lrs = self._get_closed_form_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -74,6 +88,11 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
@@ -81,12 +100,19 @@ class MultiStepLR(LRScheduler):
     """lr = base_lr * gamma ** (number of milestones <= epoch); a repeated milestone counts twice."""
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.milestones = sorted(milestones)
+        self.milestones = Counter(milestones)  # milestone -> how many times it was given
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base_lr * self.gamma ** bisect_right(self.milestones, self.last_epoch) for base_lr in self.base_lrs]
+        times = self.milestones[self.last_epoch]
+        if times == 0:
+            return self._current_lrs()
+        return [lr * self.gamma**times for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base_lr * self.gamma**passed for base_lr in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
@@ -123,7 +149,11 @@ class LambdaLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2: half a cosine
-    from base_lr down to eta_min over T_max epochs."""
+    from base_lr down to eta_min over T_max epochs (then back up, and so on).
+
+    As in PyTorch, each step rescales the current lr's distance to eta_min by the ratio of
+    consecutive (1 + cos) factors, which equals the formula above when nothing else sets the lr.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = T_max
@@ -131,5 +161,16 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
+            # just past a minimum the ratio below would be x/0: step up from eta_min by the
+            # formula's increment (base_lr - eta_min) * (1 - cos(pi / T_max)) / 2
+            rise = (1 - math.cos(math.pi / self.T_max)) / 2
+            return [lr + (base_lr - self.eta_min) * rise for lr, base_lr in zip(self._current_lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
+        return [self.eta_min + (lr - self.eta_min) * ratio for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
         cosine = math.cos(math.pi * self.last_epoch / self.T_max)
         return [self.eta_min + (base_lr - self.eta_min) * (1 + cosine) / 2 for base_lr in self.base_lrs]

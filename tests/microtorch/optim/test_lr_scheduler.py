@@ -111,6 +111,7 @@ def test_state_dict_round_trip_continues_the_schedule():
     state = first.state_dict()
     assert "optimizer" not in state and state["last_epoch"] == 4
     second = CosineAnnealingLR(optimizer(1.0), T_max=10)
+    second.optimizer.load_state_dict(first.optimizer.state_dict())  # a schedule continues from the groups' lr
     second.load_state_dict(state)
     first.step()
     second.step()
@@ -133,6 +134,52 @@ def test_lambda_lr_state_dict_saves_callable_objects_only():
     restored.load_state_dict(state)
     assert restored.lr_lambdas[0].epochs == 4
     assert callable(restored.lr_lambdas[1])
+
+
+def test_chained_schedulers_compound_as_in_pytorch():
+    # each built-in schedule updates the groups' current lr, so two schedulers on one
+    # optimizer multiply: StepLR halves at epochs 2 and 4, MultiStepLR divides by 10 at 3
+    opt = optimizer(1.0)
+    first = StepLR(opt, step_size=2, gamma=0.5)
+    second = MultiStepLR(opt, milestones=[3], gamma=0.1)
+    values = [opt.param_groups[0]["lr"]]
+    for _ in range(5):
+        opt.step()
+        first.step()
+        second.step()
+        values.append(opt.param_groups[0]["lr"])
+    assert values == pytest.approx([1.0, 1.0, 0.5, 0.05, 0.025, 0.025], rel=1e-12)
+    assert first.get_last_lr() == second.get_last_lr() == pytest.approx([0.025])
+
+
+def test_an_lr_set_by_hand_is_kept_and_scheduled_on():
+    opt = optimizer(1.0)
+    scheduler = StepLR(opt, step_size=3, gamma=0.5)
+    values = [opt.param_groups[0]["lr"]]
+    for epoch in range(6):
+        opt.step()
+        scheduler.step()
+        if epoch == 0:
+            opt.param_groups[0]["lr"] = 0.4
+        values.append(opt.param_groups[0]["lr"])
+    assert values == pytest.approx([1.0, 0.4, 0.4, 0.2, 0.2, 0.2, 0.1], rel=1e-12)
+
+
+def test_cosine_annealing_continues_from_an_lr_set_by_hand_and_climbs_back_after_t_max():
+    # PyTorch's values: the recursive form from the edited lr down to eta_min at T_max, then
+    # the step up from eta_min, then the recursive form again towards base_lr
+    opt = optimizer(1.0)
+    scheduler = CosineAnnealingLR(opt, T_max=4)
+    values = [opt.param_groups[0]["lr"]]
+    for epoch in range(10):
+        opt.step()
+        scheduler.step()
+        if epoch == 0:
+            opt.param_groups[0]["lr"] = 0.5
+        values.append(opt.param_groups[0]["lr"])
+    expected = [1.0, 0.5, 0.2928932188134525, 0.08578643762690497, 0.0, 0.1464466094067262, 0.5, 0.8535533905932742, 1.0,
+                0.8535533905932742, 0.5]
+    assert values == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 def test_resuming_needs_initial_lr():
