@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ..random import _numpy_rng
+from ..random import Generator, _numpy_rng
 from ..tensor import Tensor, _needs_grad, _new, _scatter_rows
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -44,22 +44,27 @@ def _class_weight(weight: Tensor, n_classes: int, dtype: np.dtype) -> np.ndarray
 
 # ---------------------------------------------------------------------- activations
 def tanh(input: Tensor) -> Tensor:
+    """tanh, elementwise."""
     return input.tanh()
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0), elementwise (inplace is accepted; the result is always a new tensor)."""
     return input.relu()
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), elementwise."""
     return input.sigmoid()
 
 
 def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim."""
     return input.softmax(_implicit_dim(input, dim))
 
 
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """x - log(sum(exp(x))) along dim, computed stably."""
     return input.log_softmax(_implicit_dim(input, dim))
 
 
@@ -70,7 +75,7 @@ def _implicit_dim(input: Tensor, dim: int | None) -> int:
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator=None) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator: Generator | None = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (identity in eval)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -273,9 +278,9 @@ def cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    size_average=None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce=None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -388,9 +393,9 @@ def nll_loss(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    size_average=None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce=None,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (N, C): -w_y input[n, y]."""
@@ -424,7 +429,9 @@ def nll_loss(
     return _new(out, (input,), backward)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+) -> Tensor:
     """Mean squared error, composed from primitive ops. A target of another shape is broadcast
     against the input, with PyTorch's warning."""
     reduction = _reduction(size_average, reduce, reduction)

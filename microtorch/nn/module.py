@@ -192,6 +192,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
+        """Each direct child module once."""
         for _, module in self.named_children():
             yield module
 
@@ -210,6 +211,7 @@ class Module:
                 yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
+        """This module and every descendant, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -234,9 +236,11 @@ class Module:
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, persistent or not, e.g. ('1.running_mean', ...)."""
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of this module and (with recurse) of all its descendants."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -262,6 +266,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set requires_grad on every parameter (False freezes the module); returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
@@ -311,15 +316,19 @@ class Module:
         return self._cast_floats(dtype)
 
     def float(self) -> "Module":
+        """Floating parameters and buffers to float32, in place; returns self."""
         return self._cast_floats(np.dtype(np.float32))
 
     def double(self) -> "Module":
+        """Floating parameters and buffers to float64, in place; returns self."""
         return self._cast_floats(np.dtype(np.float64))
 
     def half(self) -> "Module":
+        """Floating parameters and buffers to float16, in place; returns self."""
         return self._cast_floats(np.dtype(np.float16))
 
     def cpu(self) -> "Module":
+        """Returns self: everything already lives on the CPU."""
         return self
 
     # ------------------------------------------------------------------ checkpoints

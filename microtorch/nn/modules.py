@@ -339,12 +339,12 @@ class _ModuleSequence(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module: Module):
+    def append(self, module: Module) -> "_ModuleSequence":
         """Add a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]):
+    def extend(self, modules: Iterable[Module]) -> "_ModuleSequence":
         """Append each of modules; returns self."""
         if not isinstance(modules, Iterable):
             raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, but got " + type(modules).__name__)
@@ -353,9 +353,11 @@ class _ModuleSequence(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        """Put module at position index, shifting the later ones."""
+        """Put module at position index (-len <= index <= len), shifting the later ones."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Index out of range: {index}")
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._renumber(modules)

@@ -73,6 +73,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the attributes saved by state_dict()."""
         self.__dict__.update(state_dict)
 
 

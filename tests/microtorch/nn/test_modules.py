@@ -214,6 +214,19 @@ def test_batchnorm_gradcheck_train_and_eval(shape):
     assert gradcheck(lambda x, w, b: bn(x), (x, bn.weight, bn.bias))
 
 
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 2)])
+@pytest.mark.parametrize("affine, track", [(False, True), (True, False), (False, False)], ids=["no_affine", "untracked", "bare"])
+def test_batchnorm_variants_gradcheck_train_and_eval(shape, affine, track):
+    # untracked: evaluation keeps using (and differentiating through) the batch statistics
+    bn = nn.BatchNorm1d(3, affine=affine, track_running_stats=track).double()
+    x = randn64(*shape, requires_grad=True)
+    params = tuple(bn.parameters())
+    for mode in (True, False):
+        bn.train(mode)
+        assert gradcheck(lambda x, *p: bn(x), (x,) + params)
+        bn(randn64(*shape) * 2 + 1)  # moves the running statistics (when tracked) away from 0 and 1
+
+
 # ---------------------------------------------------------------------- Embedding
 def test_embedding_shapes_and_lookup():
     emb = nn.Embedding(27, 10)
@@ -266,6 +279,28 @@ def test_activations():
 @pytest.mark.parametrize("layer", [nn.Tanh(), nn.Sigmoid()], ids=["tanh", "sigmoid"])
 def test_activation_gradcheck(layer):
     x = randn64(3, 4, requires_grad=True)
+    assert gradcheck(layer, (x,))
+
+
+def _seeded(layer):
+    """The layer with the global generator reseeded before each call (a fixed dropout mask)."""
+
+    def call(x):
+        torch.manual_seed(0)
+        return layer(x)
+
+    return call
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [(nn.ReLU(), (3, 4)), (_seeded(nn.Dropout(0.4)), (3, 4)), (nn.Dropout(0.4).eval(), (3, 4)), (nn.Flatten(), (2, 3, 2)),
+     (nn.Flatten(0, 1), (2, 3, 2)), (nn.Identity(), (3, 4))],
+    ids=["relu", "dropout_train", "dropout_eval", "flatten", "flatten_0_1", "identity"],
+)
+def test_weightless_layer_gradcheck(layer, shape):
+    a = np.random.default_rng(0).standard_normal(shape)
+    x = torch.tensor(a + np.sign(a) * 0.01, requires_grad=True)  # relu's kink at 0 out of finite differences' reach
     assert gradcheck(layer, (x,))
 
 
@@ -333,6 +368,18 @@ def test_sequential_append_setitem_delitem_insert():
     model.insert(0, nn.Identity())
     assert isinstance(model[0], nn.Identity) and len(model) == 4
     assert len(list(model.parameters())) == 4
+
+
+@pytest.mark.parametrize("container", [nn.Sequential, nn.ModuleList])
+def test_insert_out_of_range_raises(container):
+    # as PyTorch's Sequential.insert (a list would quietly clamp the index)
+    layers = container([nn.Tanh(), nn.ReLU()]) if container is nn.ModuleList else container(nn.Tanh(), nn.ReLU())
+    for index in (3, -3):
+        with pytest.raises(IndexError, match=f"Index out of range: {index}"):
+            layers.insert(index, nn.Sigmoid())
+    layers.insert(2, nn.Sigmoid())
+    layers.insert(-3, nn.Identity())
+    assert [type(m).__name__ for m in layers] == ["Identity", "Tanh", "ReLU", "Sigmoid"]
 
 
 def test_sequential_from_ordered_dict():

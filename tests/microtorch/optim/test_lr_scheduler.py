@@ -14,12 +14,15 @@ def optimizer(lr=1.0, n_groups=1) -> SGD:
     return SGD(groups, lr=lr)
 
 
-def lrs(scheduler: LRScheduler, epochs: int = 10) -> list[float]:
-    """The lr of the first group at epochs 0 .. epochs-1 (epoch 0 is set by the constructor)."""
+def lrs(scheduler: LRScheduler, epochs: int = 10, lr_set_at_epoch_1: float | None = None) -> list[float]:
+    """The lr of the first group at epochs 0 .. epochs-1 (epoch 0 is set by the constructor),
+    optionally with the lr set by hand right after the scheduler set epoch 1's."""
     values = [scheduler.optimizer.param_groups[0]["lr"]]
-    for _ in range(epochs - 1):
+    for epoch in range(1, epochs):
         scheduler.optimizer.step()
         scheduler.step()
+        if epoch == 1 and lr_set_at_epoch_1 is not None:
+            scheduler.optimizer.param_groups[0]["lr"] = lr_set_at_epoch_1
         values.append(scheduler.optimizer.param_groups[0]["lr"])
     return values
 
@@ -153,30 +156,14 @@ def test_chained_schedulers_compound_as_in_pytorch():
 
 
 def test_an_lr_set_by_hand_is_kept_and_scheduled_on():
-    opt = optimizer(1.0)
-    scheduler = StepLR(opt, step_size=3, gamma=0.5)
-    values = [opt.param_groups[0]["lr"]]
-    for epoch in range(6):
-        opt.step()
-        scheduler.step()
-        if epoch == 0:
-            opt.param_groups[0]["lr"] = 0.4
-        values.append(opt.param_groups[0]["lr"])
+    values = lrs(StepLR(optimizer(1.0), step_size=3, gamma=0.5), epochs=7, lr_set_at_epoch_1=0.4)
     assert values == pytest.approx([1.0, 0.4, 0.4, 0.2, 0.2, 0.2, 0.1], rel=1e-12)
 
 
 def test_cosine_annealing_continues_from_an_lr_set_by_hand_and_climbs_back_after_t_max():
     # PyTorch's values: the recursive form from the edited lr down to eta_min at T_max, then
     # the step up from eta_min, then the recursive form again towards base_lr
-    opt = optimizer(1.0)
-    scheduler = CosineAnnealingLR(opt, T_max=4)
-    values = [opt.param_groups[0]["lr"]]
-    for epoch in range(10):
-        opt.step()
-        scheduler.step()
-        if epoch == 0:
-            opt.param_groups[0]["lr"] = 0.5
-        values.append(opt.param_groups[0]["lr"])
+    values = lrs(CosineAnnealingLR(optimizer(1.0), T_max=4), epochs=11, lr_set_at_epoch_1=0.5)
     expected = [1.0, 0.5, 0.2928932188134525, 0.08578643762690497, 0.0, 0.1464466094067262, 0.5, 0.8535533905932742, 1.0,
                 0.8535533905932742, 0.5]
     assert values == pytest.approx(expected, rel=1e-12, abs=1e-15)
