@@ -10,6 +10,11 @@ from ..random import Generator, _numpy_rng
 from ..tensor import Tensor, _needs_grad, _new, _scatter_rows
 
 _REDUCTIONS = ("mean", "sum", "none")
+# ndarray.sum and .max call a Python wrapper of numpy's; on the hot path the ufunc reductions
+# are called directly (same results)
+_sum = np.add.reduce
+_max = np.maximum.reduce
+_UNSIGNED = {np.dtype(t): np.dtype(t.replace("int", "uint")) for t in ("int8", "int16", "int32", "int64")}
 
 
 def _outside(index: np.ndarray, n: int) -> bool:
@@ -17,8 +22,8 @@ def _outside(index: np.ndarray, n: int) -> bool:
     (two's complement), a negative number is larger than any n."""
     if not index.size:
         return False
-    unsigned = index.view(index.dtype.str.replace("i", "u")) if index.dtype.kind == "i" else index
-    return int(unsigned.max()) >= n
+    unsigned = index.view(_UNSIGNED[index.dtype]) if index.dtype.kind == "i" else index
+    return int(_max(unsigned, axis=None)) >= n
 
 
 def _reduction(size_average, reduce, reduction: str) -> str:
@@ -124,7 +129,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gw = (g2.T @ x2) if w_needs else None
         if bias is None:
             return gx, gw
-        return gx, gw, g2.sum(axis=0)
+        return gx, gw, _sum(g2, axis=0)
 
     parents = (input, weight) if bias is None else (input, weight, bias)
     return _new(out, parents, backward)
@@ -183,9 +188,9 @@ def batch_norm(
 
     if training:
         inv_n = 1.0 / n  # means as sum * (1/n): np.mean's Python wrapper costs more than the math here
-        mean = x.sum(axis=axes, keepdims=True) * inv_n
+        mean = _sum(x, axis=axes, keepdims=True) * inv_n
         centered = x - mean
-        var = (centered * centered).sum(axis=axes, keepdims=True) * inv_n
+        var = _sum(centered * centered, axis=axes, keepdims=True) * inv_n
         if running_mean is not None:
             _update_running_stats(running_mean, running_var, mean, var, n, momentum)
     else:
@@ -205,14 +210,17 @@ def batch_norm(
         else:
             out += beta
 
-    affine = tuple(p for p in (weight, bias) if p is not None)
+    if weight is not None and bias is not None:  # the common case, without building a generator
+        affine = (weight, bias)
+    else:
+        affine = tuple(p for p in (weight, bias) if p is not None)
     if not _needs_grad(input, *affine):
         return _new(out)
 
     def backward(g):
         scale = inv_std if gamma is None else gamma * inv_std  # dout/dxhat * dxhat/dx, per channel
-        sum_g = g.sum(axis=axes, keepdims=True) if training or bias is not None else None
-        sum_g_xhat = (g * xhat).sum(axis=axes, keepdims=True) if training or weight is not None else None
+        sum_g = _sum(g, axis=axes, keepdims=True) if training or bias is not None else None
+        sum_g_xhat = _sum(g * xhat, axis=axes, keepdims=True) if training or weight is not None else None
         if training:
             # the mean and variance depend on x too; with dxhat = gamma * g:
             # dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
@@ -308,9 +316,9 @@ def cross_entropy(
     n_classes = rows.shape[1]
     w = None if weight is None else _class_weight(weight, n_classes, rows.dtype)
 
-    shifted = rows - rows.max(axis=1, keepdims=True)
+    shifted = rows - _max(rows, axis=1, keepdims=True)
     exp = np.exp(shifted)
-    sumexp = exp.sum(axis=1, keepdims=True)
+    sumexp = _sum(exp, axis=1, keepdims=True)
     log_sumexp = np.log(sumexp)
     # every row's loss is -sum_c q_c log p_c for a target distribution q (weighted by w),
     # with log p = shifted - log_sumexp
@@ -374,7 +382,7 @@ def _loss_shape(z: np.ndarray) -> tuple:
 
 def _reduce_losses(losses: np.ndarray, reduction: str, denominator, shape: tuple) -> np.ndarray:
     if reduction == "mean":
-        return np.asarray(losses.sum() / denominator, dtype=losses.dtype)
+        return np.asarray(_sum(losses, axis=None) / denominator, dtype=losses.dtype)
     if reduction == "sum":
         return np.asarray(losses.sum(), dtype=losses.dtype)
     return losses.reshape(shape)

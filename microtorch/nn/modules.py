@@ -202,7 +202,7 @@ class BatchNorm1d(Module):
         """The weight of this batch in the running statistics; counts the batch when training."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
+            self.num_batches_tracked._array += 1  # a buffer: no graph, no in-place checks needed
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked)
         return factor
