@@ -50,8 +50,8 @@ def load_words(path: str | os.PathLike = DEFAULT_DATA_PATH) -> list[str]:
         word = line.strip()
         if BOUNDARY in word:
             raise DataError(f"{path}: line {lineno}: word {word!r} contains the boundary token {BOUNDARY!r}")
-        bad = next((ch for ch in word if not ch.isprintable()), None)
-        if bad is not None:
+        if not word.isprintable():
+            bad = next(ch for ch in word if not ch.isprintable())
             raise DataError(f"{path}: line {lineno}: word {word!r} contains the control character {bad!r} "
                             "(expected a text file of one word per line)")
         if word:
