@@ -126,14 +126,19 @@ def format_table(rows: list[dict], args: argparse.Namespace, vocab_size: int = 2
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m makemore.ablate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=200_000, help="training steps of each variant (the lecture's 200,000) (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=200_000,
+                   help="training steps of each variant (the lecture's 200,000) (default: %(default)s)")
     p.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: %(default)s)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: runs/ablate-<timestamp>)")
-    p.add_argument("--seed", type=int, default=42, help="seed of the split, the weights and the batches (every variant) (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=42,
+                   help="seed of the split, the weights and the batches (every variant) (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=32, help="examples per step (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate for the first half of the steps (default: %(default)s)")
-    p.add_argument("--lr-final", type=float, default=0.01, help="learning rate for the second half (default: %(default)s)")
-    p.add_argument("--probe-batch", type=int, default=32, help="training examples for the init loss and saturation (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=0.1,
+                   help="learning rate for the first half of the steps (default: %(default)s)")
+    p.add_argument("--lr-final", type=float, default=0.01,
+                   help="learning rate for the second half (default: %(default)s)")
+    p.add_argument("--probe-batch", type=int, default=32,
+                   help="training examples for the init loss and saturation (default: %(default)s)")
     return p
 
 

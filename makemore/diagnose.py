@@ -167,23 +167,30 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--checkpoint", metavar="RUN_DIR", help="a training run's folder, instead of a fresh model")
     g.add_argument("--data", default=None, help=f"word list (default: the run's, or {DEFAULT_DATA_PATH.name})")
     g.add_argument("--out", type=Path, default=None, help="output folder (default: runs/diagnose-<timestamp>)")
-    g.add_argument("--seed", type=int, default=42, help="seed of the split, the weights, the probe batch and the batches (default: %(default)s)")
-    g.add_argument("--probe-batch", type=int, default=32, help="training examples in the batch that is traced (default: %(default)s)")
-    g.add_argument("--threshold", type=float, default=D.SATURATION_THRESHOLD, help="|tanh| above this is saturated (default: %(default)s)")
+    g.add_argument("--seed", type=int, default=42,
+                   help="seed of the split, the weights, the probe batch and the batches (default: %(default)s)")
+    g.add_argument("--probe-batch", type=int, default=32,
+                   help="training examples in the batch that is traced (default: %(default)s)")
+    g.add_argument("--threshold", type=float, default=D.SATURATION_THRESHOLD,
+                   help="|tanh| above this is saturated (default: %(default)s)")
     g = p.add_argument_group("model (ignored with --checkpoint)")
     g.add_argument("--block-size", type=int, default=3, help="characters of context (default: %(default)s)")
     g.add_argument("--n-embd", type=int, default=10, help="embedding size per character (default: %(default)s)")
     g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer (default: %(default)s)")
-    g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, (BatchNorm1d), Tanh] blocks (default: %(default)s)")
+    g.add_argument("--n-layers", type=int, default=1,
+                   help="hidden [Linear, (BatchNorm1d), Tanh] blocks (default: %(default)s)")
     g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
-    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming", help="weight initialisation (default: %(default)s)")
+    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming",
+                   help="weight initialisation (default: %(default)s)")
     g.add_argument("--gain", type=number, default=None, help="kaiming gain, e.g. 1, 5/3, 3 (default: 5/3)")
     g.add_argument("--output-scale", type=number, default=None, help="scale of the last weight (default: 0.01)")
-    g.add_argument("--bn-momentum", type=float, default=0.001, help="BatchNorm1d's momentum for the running statistics (default: %(default)s)")
+    g.add_argument("--bn-momentum", type=float, default=0.001,
+                   help="BatchNorm1d's momentum for the running statistics (default: %(default)s)")
     g.add_argument("--bias-before-batchnorm", action="store_true",
                    help="give each Linear before a BatchNorm a bias, to see it reported dead")
     g = p.add_argument_group("training (optional)")
-    g.add_argument("--steps", type=int, default=0, help="SGD steps after the first look, then a second look (default: %(default)s)")
+    g.add_argument("--steps", type=int, default=0,
+                   help="SGD steps after the first look, then a second look (default: %(default)s)")
     g.add_argument("--batch-size", type=int, default=32, help="examples per step (default: %(default)s)")
     g.add_argument("--lr", type=float, default=0.1, help="learning rate before the decay (default: %(default)s)")
     g.add_argument("--lr-final", type=float, default=0.01, help="learning rate after the decay (default: %(default)s)")
