@@ -118,7 +118,7 @@ def save_checkpoint(
         "config": config,
         "vocab": vocab.to_json(),
         "step": int(step),
-        "rng_state": generator.get_state(),
+        "rng_state": generator.get_state().tolist(),  # PyTorch's 5056 state bytes, as a JSON list
         "optimizer": optim_json,
         "extra": extra or {},
     }

@@ -7,7 +7,9 @@ from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import (
     Generator,
+    bernoulli,
     default_generator,
+    get_rng_state,
     initial_seed,
     manual_seed,
     multinomial,
@@ -15,10 +17,12 @@ from .random import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
     seed,
+    set_rng_state,
 )
 from .ops import (
     abs,

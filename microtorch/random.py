@@ -1,51 +1,24 @@
-"""Random numbers: Generator (numpy-backed), manual_seed, and the sampling factories."""
+"""The random factories (rand, randn, randint, randperm, multinomial, normal, bernoulli, ...) and
+the global generator's seed and state, on generator.py's PyTorch-exact CPU stream."""
 from __future__ import annotations
 
 import numpy as np
 
+from .generator import Generator, default_generator
 from .tensor import Tensor, _DEFAULT_FLOAT, _dtype, _new, _size
 
-_DEFAULT_SEED = 67280421310721  # PyTorch's default seed; the streams differ (numpy's PCG64)
 
-
-class Generator:
-    """A seedable stream of random numbers, like torch.Generator (the numbers differ from torch's)."""
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.manual_seed(_DEFAULT_SEED)
-
-    def manual_seed(self, seed: int) -> "Generator":
-        """Restart the stream from `seed`; returns self so `Generator().manual_seed(42)` chains."""
-        self._seed = int(seed)
-        self._rng = np.random.default_rng(self._seed)
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def seed(self) -> int:
-        """Seed from fresh entropy and return the seed used."""
-        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63)).initial_seed()
-
-    def get_state(self) -> dict:
-        """The full stream state as a JSON-serialisable dict (for checkpoints)."""
-        return {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
-
-    def set_state(self, state: dict) -> "Generator":
-        self._seed = state["seed"]
-        self._rng.bit_generator.state = state["bit_generator"]
-        return self
-
-
-default_generator = Generator()
+def _gen(generator: Generator | None) -> Generator:
+    return default_generator if generator is None else generator
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the global generator used when no generator is passed."""
+    """Seed the global generator used when no generator is passed; returns it."""
     return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
+    """Seed the global generator from fresh entropy; returns the seed."""
     return default_generator.seed()
 
 
@@ -53,30 +26,49 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def _numpy_rng(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator)._rng
+def get_rng_state() -> Tensor:
+    """The global generator's state as a uint8 Tensor (PyTorch's 5056-byte layout)."""
+    return default_generator.get_state()
 
 
-def _float_tensor(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
+def set_rng_state(new_state) -> None:
+    """Restore the global generator's state from get_rng_state()."""
+    default_generator.set_state(new_state)
+
+
+def _float_dtype(dtype) -> np.dtype:
     dtype = _dtype(dtype) or _DEFAULT_FLOAT
     if dtype.kind != "f":
         raise TypeError(f"expected a floating point dtype, got {dtype}")
-    t = _new(array.astype(dtype, copy=False))
+    return dtype
+
+
+def _wrap(array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _new(array)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
 def randn(*size, generator: Generator | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Samples from N(0, 1) of the given size."""
-    return _float_tensor(_numpy_rng(generator).standard_normal(_size(size)), dtype, requires_grad)
+    """Samples from N(0, 1) of the given size (PyTorch's values for the same seed)."""
+    out = np.empty(_size(size), dtype=_float_dtype(dtype))
+    return _wrap(_gen(generator).normal_(out), requires_grad)
 
 
 def rand(*size, generator: Generator | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Samples from U[0, 1) of the given size."""
-    below_one = np.nextafter(np.array(1, dtype=_dtype(dtype) or _DEFAULT_FLOAT), 0)
-    # a float64 draw within half a step of 1 in the target dtype would round up to 1 in the cast
-    return _float_tensor(np.minimum(_numpy_rng(generator).random(_size(size)), below_one), dtype, requires_grad)
+    """Samples from U[0, 1) of the given size (PyTorch's values for the same seed)."""
+    out = np.empty(_size(size), dtype=_float_dtype(dtype))
+    return _wrap(_gen(generator).uniform_(out), requires_grad)
+
+
+def normal(mean: float, std: float, size: tuple, *, generator: Generator | None = None, dtype=None,
+           requires_grad: bool = False) -> Tensor:
+    """Samples from N(mean, std^2) of the given size (float mean and std)."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    out = np.empty(_size((size,)), dtype=_float_dtype(dtype))
+    return _wrap(_gen(generator).normal_(out, mean, std), requires_grad)
 
 
 def randn_like(input: Tensor, dtype=None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
@@ -87,7 +79,8 @@ def rand_like(input: Tensor, dtype=None, requires_grad: bool = False, generator:
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: tuple | None = None, *, generator: Generator | None = None, dtype=None) -> Tensor:
+def randint(low: int, high: int | None = None, size: tuple | None = None, *, generator: Generator | None = None,
+            dtype=None, requires_grad: bool = False) -> Tensor:
     """Integers in [low, high): randint(high, size) or randint(low, high, size)."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
@@ -95,43 +88,63 @@ def randint(low: int, high: int | None = None, size: tuple | None = None, *, gen
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
+    low, high = int(low), int(high)
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _new(_numpy_rng(generator).integers(low, high, size=tuple(size), dtype=_dtype(dtype) or np.int64))
+    if requires_grad:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    return _new(_gen(generator).randint(low, high, _size((size,)), _dtype(dtype) or np.int64))
 
 
-def randperm(n: int, *, generator: Generator | None = None) -> Tensor:
-    return _new(_numpy_rng(generator).permutation(n).astype(np.int64))
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype=None,
+                 generator: Generator | None = None) -> Tensor:
+    """randint with input's shape (and dtype unless given): randint_like(input, high) or (input, low, high)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype=None) -> Tensor:
+    """A random permutation of 0..n-1 (PyTorch's Fisher-Yates for the same seed)."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    return _new(_gen(generator).randperm(n).astype(_dtype(dtype) or np.int64, copy=False))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
     """Draw category indices in proportion to the (unnormalised) weights in each row of input."""
-    probs = input._array.astype(np.float64)
+    probs = input._array
     if probs.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got shape {tuple(probs.shape)}")
+    if probs.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {probs.dtype}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > probs.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if (probs < 0).any() or not np.isfinite(probs).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     rows = probs.reshape(-1, probs.shape[-1])
-    totals = rows.sum(axis=1, keepdims=True)
-    if (totals <= 0).any():
+    if (rows.sum(axis=1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and num_samples > rows.shape[1]:
-        raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without replacement ({num_samples} > {rows.shape[1]})")
-    rng = _numpy_rng(generator)
-    rows = rows / totals
-    if replacement:
-        # inverse-CDF sampling: the first category whose cumulative probability exceeds u
-        cdf = np.cumsum(rows, axis=1)
-        u = rng.random((rows.shape[0], num_samples))
-        out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
-        out = np.minimum(out, rows.shape[1] - 1)
-    else:
-        if ((rows > 0).sum(axis=1) < num_samples).any():
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative category to sample)")
-        out = np.stack([rng.choice(rows.shape[1], num_samples, replace=False, p=p) for p in rows])
-    out = out.astype(np.int64)
+    out = _gen(generator).multinomial(rows, num_samples, replacement)
     return _new(out.reshape(num_samples) if probs.ndim == 1 else out)
 
 
-def normal(mean: float, std: float, size: tuple, *, generator: Generator | None = None, dtype=None) -> Tensor:
-    return _float_tensor(_numpy_rng(generator).standard_normal(tuple(size)) * std + mean, dtype, False)
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+    """0/1 samples (input's dtype): 1 with probability input[i], or with probability p when given."""
+    x = input._array
+    if p is None:
+        if ((x < 0) | (x > 1)).any():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        keep = _gen(generator).bernoulli(x.shape, x)
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        keep = _gen(generator).bernoulli(x.shape, float(p))
+    return _new(keep.astype(x.dtype))
+
+
+__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+           "rand", "randn", "normal", "rand_like", "randn_like", "randint", "randint_like", "randperm", "multinomial",
+           "bernoulli"]

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from .autograd import _GradMode
+from .generator import default_generator
 
 float16 = half = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -737,19 +738,15 @@ class Tensor:
         return self.fill_(0)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
-        """Fill with samples from N(mean, std^2)."""
-        from .random import _numpy_rng
-
+        """Fill with samples from N(mean, std^2) (PyTorch's values for the same seed)."""
         self._check_inplace()
-        self._array[...] = _numpy_rng(generator).standard_normal(self.shape, dtype=np.float64) * std + mean
+        (generator or default_generator).normal_(self._array, mean, std)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
-        """Fill with samples from U(a, b)."""
-        from .random import _numpy_rng
-
+        """Fill with samples from U(a, b) (PyTorch's values for the same seed)."""
         self._check_inplace()
-        self._array[...] = _numpy_rng(generator).random(self.shape) * (b - a) + a
+        (generator or default_generator).uniform_(self._array, a, b)
         return self
 
     def __setitem__(self, index, value) -> None:

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ..random import Generator, _numpy_rng
+from ..generator import Generator, default_generator
 from ..tensor import Tensor, _needs_grad, _new, _scatter_rows
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -90,7 +90,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1.0:
         scale = np.zeros_like(x)
     else:
-        keep = _numpy_rng(generator).random(x.shape) >= p
+        keep = (default_generator if generator is None else generator).bernoulli(x.shape, 1.0 - p)  # torch: bernoulli_(1 - p)
         scale = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
     out = x * scale
     if not _needs_grad(input):

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..autograd import no_grad
-from ..random import Generator, _numpy_rng
+from ..generator import Generator, default_generator
 from ..tensor import Tensor
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
@@ -77,12 +79,14 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
 def trunc_normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator: Generator | None = None
 ) -> Tensor:
-    """Fill with samples from N(mean, std^2) restricted to [a, b] (by redrawing the values outside)."""
-    rng = _numpy_rng(generator)
-    values = rng.standard_normal(tensor.shape) * std + mean
+    """Fill with samples from N(mean, std^2) restricted to [a, b], by redrawing the values outside.
+
+    Unlike the other fills, the numbers differ from PyTorch's (which maps uniforms through erfinv)."""
+    gen = default_generator if generator is None else generator
+    values = gen.normal_(np.empty(tensor.shape, dtype=np.float64), mean, std)
     outside = (values < a) | (values > b)
     while outside.any():
-        values[outside] = rng.standard_normal(int(outside.sum())) * std + mean
+        values[outside] = gen.normal_(np.empty(int(outside.sum())), mean, std)
         outside = (values < a) | (values > b)
     with no_grad():
         return tensor.copy_(values)
