@@ -303,7 +303,9 @@ class Generator:
         Without replacement, or for one sample: argmax / top-k of w / q with q ~ Exp(1) drawn like
         weights (the exponential race). With replacement: per row the cumulative sum in the
         weights' dtype, divided by its total, last entry set to 1; each sample is the first
-        index whose cumulative value is >= a float64 uniform."""
+        index whose cumulative value is >= a float64 uniform. Zero-weight categories tie at 0:
+        drawn after the others (num_samples above the non-zero count), they come in index order
+        here and in top-k's own order in PyTorch."""
         rows, k = weights.shape
         if not replacement or num_samples == 1:
             q = self.exponential_(np.empty(weights.shape, dtype=weights.dtype))
