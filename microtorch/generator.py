@@ -198,13 +198,15 @@ class Generator:
         n = out.size
         if n >= 16 and out.flags.c_contiguous:
             dtype = np.float64 if out.dtype == np.float64 else np.float32
-            u = self._unit(n, out.dtype).astype(dtype, copy=False)
-            values = np.empty(n, dtype=dtype)
             full = n - n % 16
-            values[:full] = _box_muller_16(u[:full], dtype, mean, std)
+            u = self._unit(n, out.dtype)[:full]
+            if n % 16:  # the tail's 16 fresh uniforms, transformed with the full blocks in one pass
+                u = np.concatenate([u, self._unit(16, out.dtype)])
+            values = _box_muller_16(u.astype(dtype, copy=False), dtype, mean, std)
+            flat = out.reshape(-1)
+            flat[:full] = values[:full]
             if n % 16:
-                values[n - 16:] = _box_muller_16(self._unit(16, out.dtype).astype(dtype, copy=False), dtype, mean, std)
-            out.reshape(-1)[...] = values
+                flat[n - 16:] = values[full:]
             return out
         view = _fill_order(out)
         view[...] = (self._scalar_normals(n) * std + mean).reshape(view.shape)
@@ -345,7 +347,7 @@ def _box_muller_16(u: np.ndarray, dtype, mean: float, std: float) -> np.ndarray:
 
 def _fma_f32(a, b, c) -> np.ndarray:
     """a * b + c for float32 operands with one rounding (the product is exact in float64)."""
-    return (np.asarray(a, np.float64) * np.asarray(b, np.float64) + np.asarray(c, np.float64)).astype(np.float32)
+    return (np.multiply(a, b, dtype=np.float64) + c).astype(np.float32)
 
 
 # Cephes' single-precision coefficients (log: ln(1 + x) = x - x^2/2 + x^3 P(x); sin and cos on

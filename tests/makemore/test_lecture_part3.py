@@ -178,3 +178,34 @@ def test_the_deep_network_after_1001_steps_prints_the_lectures_numbers():
     assert (f"{mean:.2f}", f"{std:.2f}", f"{saturated:.2f}") == ("-0.00", "0.63", "2.78")
     assert out["train"] == pytest.approx(2.4002976417541504, abs=1e-3)  # the notebook's split_loss('train')
     assert out["val"] == pytest.approx(2.3982467651367188, abs=1e-3)  # and split_loss('val')
+
+
+# ---------------------------------------------------------------------- sampling (makemore part 1's loop)
+def bigram_names(torch, n: int = 5) -> list[str]:
+    """The smoothed bigram counts' model sampled with multinomial(num_samples=1, replacement=True)."""
+    words = REFERENCE.read_text().splitlines()
+    stoi = {s: i + 1 for i, s in enumerate(sorted(set("".join(words))))}
+    stoi["."] = 0
+    itos = {i: s for s, i in stoi.items()}
+    counts = [[0] * 27 for _ in range(27)]  # the lecture's N[ix1, ix2] += 1, counted in Python lists (faster)
+    for w in words:
+        for a, b in zip("." + w, w + "."):
+            counts[stoi[a]][stoi[b]] += 1
+    P = (torch.tensor(counts, dtype=torch.int32) + 1).float()
+    P /= P.sum(1, keepdim=True)
+    g = torch.Generator().manual_seed(SEED)
+    names = []
+    for _ in range(n):
+        ix, name = 0, ""
+        while True:
+            ix = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
+            name += itos[ix]
+            if ix == 0:
+                break
+        names.append(name)
+    return names
+
+
+def test_sampling_gives_the_lectures_names():
+    # makemore part 1's names from the counts model (the same from PyTorch 2.13 here)
+    assert bigram_names(microtorch) == ["cexze.", "momasurailezitynn.", "konimittain.", "llayn.", "ka."]
