@@ -158,7 +158,7 @@ class Generator:
         w = self._bits.random_raw(2 * n)
         return (w[0::2] << 32) | w[1::2]
 
-    def _unit(self, n: int, dtype: np.dtype) -> np.ndarray:
+    def _unit(self, n: int, dtype) -> np.ndarray:
         """n uniforms in [0, 1) of dtype: uniform_real_distribution<dtype>(0, 1)."""
         if dtype == np.float64:
             return (self.random64(n) & (2**53 - 1)).astype(np.float64) * 2.0**-53
@@ -220,7 +220,7 @@ class Generator:
             values[0], self._next_normal, start = self._next_normal, None, 1
         pairs = (n - start + 1) // 2
         if pairs:
-            u = (self.random64(2 * pairs) & (2**53 - 1)).astype(np.float64) * 2.0**-53
+            u = self._unit(2 * pairs, np.float64)
             u1, u2 = u[0::2], u[1::2]
             radius = np.sqrt(-2.0 * np.log1p(-u2))
             theta = _TWO_PI * u1
@@ -233,7 +233,7 @@ class Generator:
 
     def exponential_(self, out: np.ndarray, lambd: float = 1.0) -> np.ndarray:
         """Fill out with Exp(lambd): -1/lambd * log(1 - u), u a float64 uniform per element."""
-        u = (self.random64(out.size) & (2**53 - 1)).astype(np.float64) * 2.0**-53
+        u = self._unit(out.size, np.float64)
         view = _fill_order(out)
         view[...] = (-1.0 / lambd * np.log(1.0 - u)).reshape(view.shape)
         return out
@@ -245,10 +245,8 @@ class Generator:
         p = np.asarray(p)
         n = math.prod(shape)
         if p.dtype == np.float32 or p.dtype == np.float16:
-            u = self._unit(n, np.dtype(np.float32))
-            return (u.reshape(shape) < p.astype(np.float32)).reshape(shape)
-        u = (self.random64(n) & (2**53 - 1)).astype(np.float64) * 2.0**-53
-        return u.reshape(shape) < p
+            return self._unit(n, np.float32).reshape(shape) < p.astype(np.float32)
+        return self._unit(n, np.float64).reshape(shape) < p
 
     # ------------------------------------------------------------------ integers
     def random_(self, out: np.ndarray, low: int | None = None, high: int | None = None) -> np.ndarray:
@@ -308,7 +306,7 @@ class Generator:
         index whose cumulative value is >= a float64 uniform. Zero-weight categories tie at 0:
         drawn after the others (num_samples above the non-zero count), they come in index order
         here and in top-k's own order in PyTorch."""
-        rows, k = weights.shape
+        rows = weights.shape[0]
         if not replacement or num_samples == 1:
             q = self.exponential_(np.empty(weights.shape, dtype=weights.dtype))
             keys = weights / q
@@ -319,7 +317,7 @@ class Generator:
         cdf = np.cumsum(weights.astype(acc, copy=False), axis=1, dtype=acc)
         cdf /= cdf[:, -1:].copy()
         cdf[:, -1] = 1
-        u = (self.random64(rows * num_samples) & (2**53 - 1)).astype(np.float64).reshape(rows, num_samples) * 2.0**-53
+        u = self._unit(rows * num_samples, np.float64).reshape(rows, num_samples)
         out = np.empty((rows, num_samples), dtype=np.int64)
         for r in range(rows):
             out[r] = np.searchsorted(cdf[r].astype(np.float64), u[r], side="left")
