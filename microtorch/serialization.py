@@ -47,7 +47,7 @@ class _Encoder:
     def array(self, obj, array: np.ndarray) -> int:
         if id(obj) not in self.seen:
             self.seen[id(obj)] = len(self.arrays)
-            self.arrays.append(np.ascontiguousarray(array))
+            self.arrays.append(array)
             self.keep.append(obj)
         return self.seen[id(obj)]
 
