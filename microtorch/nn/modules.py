@@ -298,18 +298,23 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class ReLU(Module):
-    """max(x, 0), elementwise. inplace is accepted for compatibility; the result is always a new tensor."""
+class _InplaceAccepted(Module):
+    """An activation whose `inplace` flag is accepted for compatibility (and shown in its repr,
+    as in PyTorch); the result is always a new tensor."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
-
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_InplaceAccepted):
+    """max(x, 0), elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu(input)
 
 
 class GELU(Module):
@@ -326,18 +331,11 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
-    """x * sigmoid(x), elementwise (inplace is accepted; the result is always a new tensor)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
+class SiLU(_InplaceAccepted):
+    """x * sigmoid(x), elementwise."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class Softmax(Module):
@@ -526,7 +524,38 @@ class ModuleList(_ModuleSequence):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _DictLike:
+    """The dict protocol of ModuleDict and ParameterDict over the insertion-ordered dict of
+    their keys, `_names()`: len, iteration over the keys, `in`, keys, pop and clear."""
+
+    def _names(self) -> dict:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._names()
+
+    def keys(self):
+        return self._names().keys()
+
+    def pop(self, key: str):
+        """Remove the entry under key and return it."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self._names()):
+            del self[key]
+
+
+class ModuleDict(_DictLike, Module):
     """Modules by name, registered as children (a plain dict would hide their parameters);
     the insertion order is kept. Indexing, `in`, len, iteration over the keys, keys/items/values,
     update, pop and clear work as on a dict."""
@@ -535,6 +564,9 @@ class ModuleDict(Module):
         super().__init__()
         if modules is not None:
             self.update(modules)
+
+    def _names(self) -> dict:
+        return self._modules
 
     def __getitem__(self, key: str) -> Module:
         return self._modules[key]
@@ -545,29 +577,6 @@ class ModuleDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
         self.__dict__.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def clear(self) -> None:
-        """Remove every module."""
-        for key in list(self._modules):
-            del self[key]
-
-    def pop(self, key: str) -> Module:
-        """Remove the module under key and return it."""
-        module = self._modules[key]
-        del self[key]
-        return module
-
-    def keys(self):
-        return self._modules.keys()
 
     def items(self):
         return self._modules.items()
@@ -661,7 +670,7 @@ class ParameterList(Module):
         raise RuntimeError("ParameterList should not be called.")
 
 
-class ParameterDict(Module):
+class ParameterDict(_DictLike, Module):
     """Parameters by name, registered with the module, in insertion order; a Tensor put in it
     becomes a Parameter. Works like a dict (indexing, `in`, keys/items/values, update, pop, get)."""
 
@@ -670,6 +679,9 @@ class ParameterDict(Module):
         object.__setattr__(self, "_keys", {})
         if parameters is not None:
             self.update(parameters)
+
+    def _names(self) -> dict:
+        return self._keys
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._keys:
@@ -686,18 +698,6 @@ class ParameterDict(Module):
         del self._keys[key]
         delattr(self, key)
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._keys
-
-    def keys(self):
-        return self._keys.keys()
-
     def items(self):
         return [(key, self[key]) for key in self._keys]
 
@@ -706,15 +706,6 @@ class ParameterDict(Module):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
-
-    def pop(self, key: str) -> Any:
-        value = self[key]
-        del self[key]
-        return value
-
-    def clear(self) -> None:
-        for key in list(self._keys):
-            del self[key]
 
     def update(self, parameters) -> None:
         """Add (or replace) entries from a mapping, or from an iterable of (key, value) pairs."""

@@ -145,5 +145,6 @@ def test_same_losses_as_pytorch_from_the_same_weights(style):
     ours = build(microtorch, style=style)
     theirs = build(torch, style=style)
     theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    assert repr(ours) == repr(theirs)  # the model prints as PyTorch prints it
     a, b = train(microtorch, ours, 15), train(torch, theirs, 15)
     np.testing.assert_allclose(a, b, rtol=2e-4)
