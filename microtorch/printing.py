@@ -124,7 +124,7 @@ class _Formatter:
     """One number format for all the (shown) values of a tensor, and the width to pad them to."""
 
     def __init__(self, values: np.ndarray) -> None:
-        self.floating = values.dtype.kind in "fc"
+        self.floating = values.dtype.kind == "f"
         self.int_mode = True
         self.sci_mode = False
         self.width = 1
@@ -165,6 +165,24 @@ class _Formatter:
         else:
             text = str(value)
         return " " * (self.width - len(text)) + text
+
+
+class _ComplexFormatter:
+    """Complex values as PyTorch prints them: real and imaginary parts each with their own
+    format, joined as `1.5000+2.j`."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real, self.imag = _Formatter(values.real), _Formatter(values.imag)
+        self.width = self.real.width + self.imag.width + 1
+
+    def format(self, value) -> str:
+        value = complex(value)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return self.real.format(value.real) + ("" if imag[0] in "+-" else "+") + imag
+
+
+def _formatter(values: np.ndarray):
+    return _ComplexFormatter(values) if values.dtype.kind == "c" else _Formatter(values)
 
 
 def _summarized(a: np.ndarray) -> np.ndarray:
@@ -212,7 +230,7 @@ def _array_str(a: np.ndarray, indent: int) -> str:
     if a.size == 0:
         return "[]"
     summarize = a.size > PRINT_OPTS.threshold
-    fmt = _Formatter(_summarized(a) if summarize else a)
+    fmt = _formatter(_summarized(a) if summarize else a)
     return _nested(a, indent, summarize, fmt)
 
 
@@ -241,7 +259,7 @@ def _grad_fn_label(grad_fn) -> str:
     return _grad_fn_name(grad_fn)
 
 
-_DEFAULT_DTYPES = ("float32", "int64", "bool")
+_DEFAULT_DTYPES = ("float32", "complex64", "int64", "bool")  # complex64: the default complex dtype with float32
 
 
 def tensor_repr(t) -> str:

@@ -58,6 +58,8 @@ def _cases():
         ("sci 2-d", (r.standard_normal((3, 3)) * 1e-6).astype(f32)),
         ("big ints as floats", np.array([123456789.0, 1.0], dtype=f32)),
         ("rounding", np.array([0.00005, 0.99995, 1.00005], dtype=f32)),
+        ("complex", np.array([1.5 + 2j, 3 - 1j], dtype=np.complex64)),
+        ("complex128", np.array([[1 + 0j, -2.25j]])),
     ]
 
 
@@ -77,6 +79,7 @@ KNOWN = {  # str(torch.tensor(...)) in torch 2.13 for the arrays of _cases()
     "float64 ints": "tensor([1., 2.], dtype=torch.float64)",
     "int32": "tensor([1, 2], dtype=torch.int32)",
     "empty float": "tensor([])",
+    "complex": "tensor([1.5000+2.j, 3.0000-1.j])",
     "empty 2-d": "tensor([], size=(0, 3))",
     "empty int": "tensor([], dtype=torch.int64)",
     # max/min of the shown nonzero values is 1999 > 1000: scientific notation, as in PyTorch
