@@ -139,8 +139,11 @@ def test_runs_end_to_end_on_microtorch(style, tmp_path):
 
 
 @pytest.mark.parametrize("style", ["lecture", "makemore"])
-def test_same_losses_as_pytorch_from_the_same_weights(style):
+def test_same_losses_as_pytorch_from_the_same_weights(style, request):
     torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny ops: PyTorch's thread pool only costs time on a shared machine
+    request.addfinalizer(lambda: torch.set_num_threads(threads))
     microtorch.manual_seed(0)
     ours = build(microtorch, style=style)
     theirs = build(torch, style=style)

@@ -117,8 +117,11 @@ def test_runs_end_to_end_with_a_dataloader(cell_type):
 
 
 @pytest.mark.parametrize("cell_type", ["rnn", "gru"])
-def test_same_losses_as_pytorch_from_the_same_weights(cell_type):
+def test_same_losses_as_pytorch_from_the_same_weights(cell_type, request):
     torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny ops: PyTorch's thread pool only costs time on a shared machine
+    request.addfinalizer(lambda: torch.set_num_threads(threads))
     r = np.random.default_rng(0)
     pairs = [[encode(WORDS[i]) for i in r.integers(0, len(WORDS), 4)] for _ in range(12)]
     arrays = [(np.stack([x for x, _ in p]), np.stack([y for _, y in p])) for p in pairs]
