@@ -4,6 +4,8 @@
     import microtorch.nn.functional as F
 """
 from . import autograd
+from .devices import device
+from .printing import get_printoptions, printoptions, set_printoptions
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import (
     Generator,
@@ -100,6 +102,9 @@ from .tensor import bool_ as bool
 from .tensor import float32 as float
 from .tensor import int32 as int
 
+from . import backends, cuda  # noqa: E402
 from . import nn, optim  # noqa: E402  (after the core they build on)
+from . import utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

@@ -15,7 +15,9 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from .autograd import _GradMode
+from .devices import CPU, _parse_to
 from .generator import default_generator
+from .printing import Size, tensor_repr
 
 float16 = half = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -33,7 +35,6 @@ _DTYPE_ALIASES = {float: float32, int: int64, bool: bool_}
 
 _next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
-Size = tuple
 
 
 def _dtype(dtype) -> np.dtype | None:
@@ -233,8 +234,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ properties
     @property
-    def shape(self) -> tuple:
-        return self._array.shape
+    def shape(self) -> Size:
+        return Size(self._array.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -245,8 +246,10 @@ class Tensor:
         return self._array.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        return CPU
+
+    is_cuda = False
 
     @property
     def is_leaf(self) -> bool:
@@ -307,7 +310,7 @@ class Tensor:
 
     def size(self, dim: int | None = None):
         """The shape, or the length of one dimension."""
-        return self._array.shape if dim is None else self._array.shape[dim]
+        return Size(self._array.shape) if dim is None else self._array.shape[dim]
 
     def dim(self) -> int:
         return self._array.ndim
@@ -399,34 +402,20 @@ class Tensor:
         return (self[i] for i in range(self._array.shape[0]))
 
     def __repr__(self) -> str:
-        array = self._array
-        if _is_float(array.dtype) and array.size and not np.all(np.isfinite(array) & (array == np.round(array))):
-            body = np.array2string(array, separator=", ", prefix="tensor(", precision=4, floatmode="fixed")
-        else:
-            body = np.array2string(array, separator=", ", prefix="tensor(")
-        extras = []
-        if array.dtype not in (float32, int64, bool_) or array.size == 0 and array.dtype != float32:
-            extras.append(f"dtype=microtorch.{array.dtype}")
-        if self._backward is not None:
-            extras.append(f"grad_fn=<{_grad_fn_name(self._backward)}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return tensor_repr(self)
 
     __hash__ = object.__hash__
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """Convert to a dtype (differentiable between float dtypes); devices other than 'cpu' are refused."""
-        dtype = kwargs.get("dtype")
-        for arg in args:
-            if isinstance(arg, str) or arg is None:
-                if arg not in (None, "cpu"):
-                    raise RuntimeError(f"microtorch runs on the CPU only, got device {arg!r}")
-            else:
-                dtype = arg
-        if kwargs.get("device") not in (None, "cpu"):
-            raise RuntimeError(f"microtorch runs on the CPU only, got device {kwargs['device']!r}")
-        return self if dtype is None else self._cast(_dtype(dtype))
+        """Convert to a dtype (differentiable between float dtypes); to('cpu') is self, other
+        devices raise PyTorch's error; copy=True always returns a new tensor."""
+        dtype = _parse_to(args, kwargs)
+        out = self if dtype is None else self._cast(_dtype(dtype))
+        return out.clone() if kwargs.get("copy") and out is self else out
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        """Raises PyTorch's error: microtorch has no CUDA."""
+        return self.to("cuda")
 
     def _cast(self, dtype: np.dtype) -> "Tensor":
         source = self._array.dtype

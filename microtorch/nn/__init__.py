@@ -1,21 +1,29 @@
-"""microtorch.nn: Module, Parameter, layers and containers, plus nn.functional and nn.init.
+"""microtorch.nn: Module, Parameter, layers and containers, plus nn.functional, nn.init and nn.utils.
 
     import microtorch.nn as nn
     import microtorch.nn.functional as F
 """
-from . import functional, init
+from . import functional, init, utils
 from .module import Module, Parameter
 from .modules import (
+    GELU,
     BatchNorm1d,
     Dropout,
     Embedding,
     Flatten,
     Identity,
+    LayerNorm,
     Linear,
+    LogSoftmax,
+    ModuleDict,
     ModuleList,
+    ParameterDict,
+    ParameterList,
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
+    Softmax,
     Tanh,
 )
 
@@ -24,15 +32,24 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GELU",
     "Identity",
+    "LayerNorm",
     "Linear",
+    "LogSoftmax",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "Softmax",
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]

@@ -2,12 +2,14 @@
 ops with hand-derived backward passes (each agrees with its composition from primitive ops)."""
 from __future__ import annotations
 
+import math
 import warnings
+from typing import Sequence
 
 import numpy as np
 
 from ..generator import Generator, default_generator
-from ..tensor import Tensor, _needs_grad, _new, _scatter_rows
+from ..tensor import Tensor, _needs_grad, _new, _scatter_rows, _unbroadcast
 
 _REDUCTIONS = ("mean", "sum", "none")
 # ndarray.sum and .max call a Python wrapper of numpy's; on the hot path the ufunc reductions
@@ -63,21 +65,94 @@ def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along dim."""
-    return input.softmax(_implicit_dim(input, dim))
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim; with dtype, the input is cast to it first."""
+    return _cast_to(input, dtype).softmax(_implicit_dim(input, dim, "softmax", _stacklevel))
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """x - log(sum(exp(x))) along dim, computed stably."""
-    return input.log_softmax(_implicit_dim(input, dim))
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """x - log(sum(exp(x))) along dim, computed stably; with dtype, the input is cast to it first."""
+    return _cast_to(input, dtype).log_softmax(_implicit_dim(input, dim, "log_softmax", _stacklevel))
 
 
-def _implicit_dim(input: Tensor, dim: int | None) -> int:
-    """PyTorch's legacy choice when dim is omitted: 0 for 0-, 1- and 3-D input, else 1."""
+def _cast_to(input: Tensor, dtype) -> Tensor:
+    return input if dtype is None else input.to(dtype)
+
+
+def _implicit_dim(input: Tensor, dim: int | None, name: str = "softmax", stacklevel: int = 3) -> int:
+    """PyTorch's legacy choice when dim is omitted (with its warning): 0 for 0-, 1- and 3-D input, else 1."""
     if dim is not None:
         return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.", stacklevel=stacklevel)
     return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi);
+    tanh form, with u = sqrt(2/pi) (x + 0.044715 x^3) and t = tanh(u):
+    d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    x = _floating_input(input, "GeluKernelImpl")
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
+        t = np.tanh(inner)
+        out = 0.5 * x * (1 + t)
+    else:
+        cdf = (0.5 * (1 + _erf(x * _SQRT_HALF))).astype(x.dtype, copy=False)  # Phi(x)
+        out = x * cdf
+    if not _needs_grad(input):
+        return _new(out)
+
+    def backward(g):
+        if approximate == "tanh":
+            slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
+        else:
+            slope = cdf + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return (g * slope,)
+
+    return _new(out, (input,), backward)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_GELU_KAPPA = 0.044715
+_erf_elementwise = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The C library's erf, element by element, in float64 (numpy has no erf)."""
+    return _erf_elementwise(x.astype(np.float64, copy=False)).astype(np.float64)
+
+
+def _floating_input(input: Tensor, name: str) -> np.ndarray:
+    x = input._array
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" not implemented for \'{_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}\'')
+    return x
+
+
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (the swish); d/dx = s (1 + x (1 - s)) with s = sigmoid(x).
+    inplace is accepted; the result is always a new tensor."""
+    x = _floating_input(input, "silu_cpu")
+    s = 1 / (1 + np.exp(-x))
+    out = x * s
+    if not _needs_grad(input):
+        return _new(out)
+
+    def backward(g):
+        return (g * (s * (1 + x * (1 - s))),)
+
+    return _new(out, (input,), backward)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator: Generator | None = None) -> Tensor:
@@ -245,6 +320,169 @@ def _update_running_stats(running_mean: Tensor, running_var: Tensor, mean, var, 
     rm += momentum * mean.reshape(rm.shape)
     rv *= 1.0 - momentum
     rv += (momentum * n / (n - 1)) * var.reshape(rv.shape)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last len(normalized_shape) dimensions, then scale and shift.
+
+    With the D = prod(normalized_shape) elements of each row, mean mu, biased variance v,
+    r = 1 / sqrt(v + eps) and xhat = (x - mu) r, out = xhat * weight + bias. Backward, with
+    dxhat = g * weight (per element of the row):
+      dxhat/dx_j = r (delta_ij - 1/D - xhat_i xhat_j / D), since dmu/dx_j = 1/D and
+      dr/dx_j = -r^3 (x_j - mu) / D, so
+      dx = r (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))   (means over the row);
+      dweight = sum over rows of g * xhat; dbias = sum over rows of g.
+    """
+    shape = _int_tuple(normalized_shape, "layer_norm", "normalized_shape")
+    x = input._array
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k :] != shape or x.ndim < k:
+        wanted = ", ".join(["*"] + [str(n) for n in shape])
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [{wanted}], but got input of size{list(x.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p._array.shape != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(p._array.shape)} and normalized_shape = {list(shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    inv_d = 1.0 / math.prod(shape)
+    mean = _sum(x, axis=axes, keepdims=True) * inv_d  # (..., 1, ..., 1)
+    centered = x - mean
+    var = _sum(centered * centered, axis=axes, keepdims=True) * inv_d
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = centered * inv_std  # (..., *normalized_shape)
+    gamma = None if weight is None else weight._array
+    out = xhat if gamma is None else xhat * gamma
+    if bias is not None:
+        out = out + bias._array
+    affine = tuple(p for p in (weight, bias) if p is not None)
+    if not _needs_grad(input, *affine):
+        return _new(out)
+    batch_axes = tuple(range(x.ndim - k))
+
+    def backward(g):
+        dxhat = g if gamma is None else g * gamma
+        dx = inv_std * (
+            dxhat
+            - _sum(dxhat, axis=axes, keepdims=True) * inv_d
+            - xhat * (_sum(dxhat * xhat, axis=axes, keepdims=True) * inv_d)
+        )
+        grads = [dx]
+        if weight is not None:
+            grads.append(_sum(g * xhat, axis=batch_axes) if batch_axes else g * xhat)
+        if bias is not None:
+            grads.append(_sum(g, axis=batch_axes) if batch_axes else g)
+        return tuple(grads)
+
+    return _new(out, (input,) + affine, backward)
+
+
+def _int_tuple(value, function: str, argument: str) -> tuple:
+    """A shape argument that must be a tuple or list of ints (a torch.Size is a tuple)."""
+    if not isinstance(value, (tuple, list)) or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in value):
+        raise TypeError(f"{function}(): argument '{argument}' (position 2) must be tuple of ints, not {type(value).__name__}")
+    return tuple(int(n) for n in value)
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(q k^T * scale + mask) v as one op: query (..., L, E), key (..., S, E),
+    value (..., S, Ev) -> (..., L, Ev); scale defaults to 1/sqrt(E).
+
+    attn_mask: bool (True = may attend) or float (added to the scores), broadcastable to
+    (..., L, S); is_causal masks the scores above the diagonal (upper-left aligned). A row with
+    nothing to attend to gives zeros, as in PyTorch. dropout_p drops attention weights (always,
+    as in PyTorch's functional form: pass 0.0 in evaluation). enable_gqa lets key and value have
+    fewer heads (dim -3) than query, each shared by a group of query heads.
+
+    Fused rather than composed: one graph node, and only P is kept for backward. With
+    S = q k^T * scale + mask, P = softmax(S) (times the dropout scale D: A = P * D), O = A v:
+      dv = A^T dO;  dA = dO v^T;  dP = dA * D;
+      dS = P * (dP - sum_j(dP * P))   (the softmax Jacobian, row by row);
+      dq = dS k * scale;  dk = dS^T q * scale;  d(float mask) = dS, summed to the mask's shape.
+    """
+    q, k, v = query._array, key._array, value._array
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise RuntimeError(f"scaled_dot_product_attention expects query, key and value of at least 2 dimensions, got {tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: query {tuple(q.shape)}, key {tuple(k.shape)} and value {tuple(v.shape)} do not fit: query and key need the same last dimension, key and value the same sequence length")
+    if not (q.dtype == k.dtype == v.dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: {q.dtype} key.dtype: {k.dtype} and value.dtype: {v.dtype} instead.")
+    if q.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention expects floating-point query, key and value, got {q.dtype}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    groups = 1
+    if enable_gqa and k.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        if q.ndim < 3 or q.shape[-3] % k.shape[-3] or k.shape[-3] != v.shape[-3]:
+            raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa the number of query heads ({q.shape[-3]}) must be a multiple of the key and value heads ({k.shape[-3]}, {v.shape[-3]})")
+        groups = q.shape[-3] // k.shape[-3]
+        k, v = np.repeat(k, groups, axis=-3), np.repeat(v, groups, axis=-3)  # each kv head serves `groups` query heads
+    length, source = q.shape[-2], k.shape[-2]
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ np.swapaxes(k, -1, -2)) * np.asarray(scale, dtype=q.dtype)  # (..., L, S)
+    float_mask = None
+    allowed = None
+    if is_causal:
+        allowed = np.tri(length, source, dtype=bool)
+    elif attn_mask is not None:
+        m = attn_mask._array
+        if m.dtype == np.bool_:
+            allowed = m
+        else:
+            float_mask = attn_mask
+            scores = scores + m.astype(q.dtype, copy=False)
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    row_max = _max(scores, axis=-1, keepdims=True)
+    empty_rows = ~np.isfinite(row_max)  # nothing to attend to (or an inf in the mask): zeros, as in PyTorch
+    if empty_rows.any():
+        row_max = np.where(empty_rows, 0, row_max)
+    p = np.exp(scores - row_max)
+    p /= np.maximum(_sum(p, axis=-1, keepdims=True), np.finfo(p.dtype).tiny)
+    if dropout_p > 0.0:
+        keep_scale = dropout(_new(np.ones_like(p)), dropout_p, True)._array  # the mask F.dropout would draw
+        weights = p * keep_scale
+    else:
+        keep_scale = None
+        weights = p
+    out = weights @ v  # (..., L, Ev)
+    parents = (query, key, value) if float_mask is None else (query, key, value, float_mask)
+    if not _needs_grad(*parents):
+        return _new(out)
+    q_shape, k_shape, v_shape = query._array.shape, key._array.shape, value._array.shape
+
+    def backward(g):
+        dv = np.swapaxes(weights, -1, -2) @ g
+        dp = g @ np.swapaxes(v, -1, -2)
+        if keep_scale is not None:
+            dp *= keep_scale
+        ds = p * (dp - _sum(dp * p, axis=-1, keepdims=True))  # (..., L, S)
+        dq = (ds @ k) * scale
+        dk = (np.swapaxes(ds, -1, -2) @ q) * scale
+        if groups > 1:  # the query heads that shared a kv head add their gradients
+            dk = dk.reshape(dk.shape[:-3] + (-1, groups) + dk.shape[-2:]).sum(axis=-3)
+            dv = dv.reshape(dv.shape[:-3] + (-1, groups) + dv.shape[-2:]).sum(axis=-3)
+        grads = (_unbroadcast(dq, q_shape), _unbroadcast(dk, k_shape), _unbroadcast(dv, v_shape))
+        if float_mask is not None:
+            grads += (_unbroadcast(ds, float_mask._array.shape),)
+        return grads
+
+    return _new(out, parents, backward)
 
 
 # ---------------------------------------------------------------------- losses

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..devices import _check_device, _parse_to
 from ..tensor import Tensor, _dtype, _new, as_tensor
 
 
@@ -45,11 +46,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return super().__repr__()
-
-
-def _check_device(device) -> None:
-    if device not in (None, "cpu"):
-        raise RuntimeError(f"microtorch runs on the CPU only, got device {device!r}")
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -298,16 +294,9 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """to(dtype), to(tensor) or to('cpu'): convert floating parameters and buffers in place."""
-        dtype, device = kwargs.get("dtype"), kwargs.get("device")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) or arg is None:
-                device = arg
-            else:
-                dtype = arg
-        _check_device(device)
+        """to(dtype), to(tensor), to('cpu') or to(device, dtype): convert floating parameters and
+        buffers in place; returns self. A device other than the CPU raises PyTorch's error."""
+        dtype = _parse_to(args, kwargs)
         if dtype is None:
             return self
         dtype = _dtype(dtype)
@@ -330,6 +319,10 @@ class Module:
     def cpu(self) -> "Module":
         """Returns self: everything already lives on the CPU."""
         return self
+
+    def cuda(self, device=None) -> "Module":
+        """Raises PyTorch's error: microtorch has no CUDA."""
+        return self.to("cuda")
 
     # ------------------------------------------------------------------ checkpoints
     def _local_state(self) -> dict:

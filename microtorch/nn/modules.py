@@ -1,5 +1,5 @@
-"""Layers and containers, as in torch.nn: Linear, BatchNorm1d, Embedding, activations,
-Dropout, Flatten, Sequential and ModuleList.
+"""Layers and containers, as in torch.nn: Linear, BatchNorm1d, LayerNorm, Embedding,
+activations, Dropout, Flatten, Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict.
 
 Layers with random initial weights use the global generator; as an extension (not in
 PyTorch) they also accept `generator=` to draw from a given microtorch.Generator instead.
@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 import operator
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from . import functional as F
 from . import init
 from ..autograd import no_grad
 from ..random import Generator
 from ..tensor import Tensor, empty, int64, ones, tensor, zeros
-from .module import Module, Parameter, _addindent, _check_device
+from ..printing import _dtype_name, _type_name
+from ..devices import _check_device
+from .module import Module, Parameter, _addindent
 
 
 # ---------------------------------------------------------------------- layers with weights
@@ -233,6 +235,54 @@ class BatchNorm1d(Module):
         )
 
 
+class LayerNorm(Module):
+    """Normalise each example over its last dimensions (normalized_shape: an int or a tuple),
+    then scale by weight and shift by bias, elementwise (Ba, Kiros & Hinton, 2016). The same
+    in training and evaluation: no running statistics."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        _check_device(device)
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """weight to ones, bias to zeros."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
 # ---------------------------------------------------------------------- layers without weights
 class Tanh(Module):
     """tanh, elementwise."""
@@ -248,18 +298,65 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class ReLU(Module):
-    """max(x, 0), elementwise. inplace is accepted for compatibility; the result is always a new tensor."""
+class _InplaceAccepted(Module):
+    """An activation whose `inplace` flag is accepted for compatibility (and shown in its repr,
+    as in PyTorch); the result is always a new tensor."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_InplaceAccepted):
+    """max(x, 0), elementwise."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
 
+
+class GELU(Module):
+    """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation with approximate='tanh'."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
     def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_InplaceAccepted):
+    """x * sigmoid(x), elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input)
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along dim."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self.dim, _stacklevel=4)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along dim, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, self.dim, _stacklevel=4)
 
 
 class Identity(Module):
@@ -425,3 +522,199 @@ class ModuleList(_ModuleSequence):
             label = f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x "
             lines.append(_addindent(label + text, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _DictLike:
+    """The dict protocol of ModuleDict and ParameterDict over the insertion-ordered dict of
+    their keys, `_names()`: len, iteration over the keys, `in`, keys, pop and clear."""
+
+    def _names(self) -> dict:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._names()
+
+    def keys(self):
+        return self._names().keys()
+
+    def pop(self, key: str):
+        """Remove the entry under key and return it."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self._names()):
+            del self[key]
+
+
+class ModuleDict(_DictLike, Module):
+    """Modules by name, registered as children (a plain dict would hide their parameters);
+    the insertion order is kept. Indexing, `in`, len, iteration over the keys, keys/items/values,
+    update, pop and clear work as on a dict."""
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _names(self) -> dict:
+        return self._modules
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+        self.__dict__.pop(key, None)
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules) -> None:
+        """Add (or replace) modules from a mapping, or from an iterable of (key, module) pairs."""
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got " + type(modules).__name__)
+        if isinstance(modules, (Mapping, ModuleDict)):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        for j, pair in enumerate(modules):
+            if not isinstance(pair, Iterable):
+                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; is {type(pair).__name__}")
+            if len(pair) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(pair)}; 2 is required")
+            self[pair[0]] = pair[1]
+
+
+def _as_parameter(value: Any) -> Any:
+    """A Tensor put in a ParameterList/ParameterDict becomes a Parameter, as in PyTorch."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameter_line(key, value: Any) -> str:
+    """One line of ParameterList's / ParameterDict's repr, as PyTorch prints it."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        size = "x".join(str(n) for n in value.shape)
+        return f"  ({key}): {kind} containing: [{{}} of size {size}]"
+    return f"  ({key}): Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of Parameters that the module registers (names '0', '1', ...). A Tensor added to it
+    becomes a Parameter; other objects are kept as plain attributes."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self.extend(values)
+
+    def _index(self, idx: int) -> int:
+        idx = operator.index(idx)
+        if not -self._size <= idx < self._size:
+            raise IndexError(f"index {idx} is out of range")
+        return idx % self._size
+
+    def __getitem__(self, idx: int | slice):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(self._size)[idx]])
+        return getattr(self, str(self._index(idx)))
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        setattr(self, str(self._index(idx)), _as_parameter(param))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, parameters: Iterable[Any]) -> "ParameterList":
+        return self.extend(parameters)
+
+    def append(self, value: Any) -> "ParameterList":
+        """Add a value at the end; returns self."""
+        object.__setattr__(self, "_size", self._size + 1)
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values: Iterable[Any]) -> "ParameterList":
+        """Append each of values; returns self."""
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got " + type(values).__name__)
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(i, p).format(_dtype_name(p.dtype)) if isinstance(p, Tensor) else _parameter_line(i, p) for i, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(_DictLike, Module):
+    """Parameters by name, registered with the module, in insertion order; a Tensor put in it
+    becomes a Parameter. Works like a dict (indexing, `in`, keys/items/values, update, pop, get)."""
+
+    def __init__(self, parameters: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_keys", {})
+        if parameters is not None:
+            self.update(parameters)
+
+    def _names(self) -> dict:
+        return self._keys
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"attribute name should be a string. Got {type(key).__name__}")
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def items(self):
+        return [(key, self[key]) for key in self._keys]
+
+    def values(self):
+        return [self[key] for key in self._keys]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def update(self, parameters) -> None:
+        """Add (or replace) entries from a mapping, or from an iterable of (key, value) pairs."""
+        pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p).format(_type_name(p)) if isinstance(p, Tensor) else _parameter_line(k, p) for k, p in self.items())
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")

@@ -853,9 +853,11 @@ def test_mse_loss_reductions():
 def test_softmax_implicit_dim_follows_pytorch():
     for shape, dim in [((4,), 0), ((3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4, 5), 1)]:
         x = torch.tensor(rng().standard_normal(shape))
-        s = F.softmax(x).numpy()
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+            s = F.softmax(x).numpy()
         np.testing.assert_allclose(s.sum(axis=dim), 1.0, rtol=1e-12)
-        np.testing.assert_allclose(F.log_softmax(x).numpy(), np.log(s), rtol=1e-10, atol=1e-12)
+        with pytest.warns(UserWarning, match="Implicit dimension choice for log_softmax"):
+            np.testing.assert_allclose(F.log_softmax(x).numpy(), np.log(s), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(s, F.softmax(x, dim=dim).numpy(), rtol=1e-12)
 
 

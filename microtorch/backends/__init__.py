@@ -1,0 +1,4 @@
+"""torch.backends as seen without accelerators: mps and cudnn are never available."""
+from . import cudnn, mps
+
+__all__ = ["cudnn", "mps"]
