@@ -385,11 +385,12 @@ def _layout(nodes: list[Node], edges: list[Edge]):
             for v, o in zip(layer, off):
                 # A source (a leaf) pulls its consumer less than the chain of ops does, so
                 # the main path stays level and the leaves gather round it.
-                nb = [(u, 1.0 if is_source[u] else 4.0) for u in pred[v]] + [(u, 4.0) for u in succ[v]]
+                nb = [(u, 0.05 if is_source[u] else 1.0) for u in pred[v]] + [(u, 1.0) for u in succ[v]]
                 total = sum(w for _, w in nb)
                 t = sum(y[u] * w for u, w in nb) / total if nb else y[v]
                 targets.append(t - o)
-                weights.append(1.0 if v < n else 2.0)  # dummies pull harder: straight long edges
+                # a leaf gives way to the ops, and the ops to the long edges passing through
+                weights.append(0.1 if is_source[v] else 1.0 if v < n else 2.0)
             z = _isotonic(targets, weights)
             for v, zz, o in zip(layer, z, off):
                 y[v] = zz + o
