@@ -545,14 +545,14 @@ def _matplotlib(drawing: GraphDrawing, path: Path, dpi: int) -> None:
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
-    ax.axis("off")
+    ax.axis("off")  # (add_artist, not add_patch, below: no autoscaling to pay for)
     points_per_px = 72 / 96
     for e, points in zip(drawing.edges, paths):
         verts, codes = [points[0]], [MPath.MOVETO]
         for seg in _curve(points):
             verts += [seg[0:2], seg[2:4], seg[4:6]]
             codes += [MPath.CURVE4] * 3
-        ax.add_patch(FancyArrowPatch(path=MPath(verts, codes), arrowstyle="-|>,head_length=5,head_width=2.5",
+        ax.add_artist(FancyArrowPatch(path=MPath(verts, codes), arrowstyle="-|>,head_length=5,head_width=2.5",
                                      color="#555", lw=1.2 * points_per_px, mutation_scale=1.5))
         if e.count > 1:
             x, y = points[-1]
@@ -561,9 +561,9 @@ def _matplotlib(drawing: GraphDrawing, path: Path, dpi: int) -> None:
         fill = _FILL[node.kind]
         lw = (2 if node.kind in ("param", "output") else 1) * points_per_px
         if node.shape == "ellipse":
-            ax.add_patch(Ellipse((b.x + b.w / 2, b.y), b.w, b.h, facecolor=fill, edgecolor="#333", lw=lw))
+            ax.add_artist(Ellipse((b.x + b.w / 2, b.y), b.w, b.h, facecolor=fill, edgecolor="#333", lw=lw))
         else:
-            ax.add_patch(FancyBboxPatch((b.x, b.y - b.h / 2), b.w, b.h, boxstyle="round,pad=0,rounding_size=4",
+            ax.add_artist(FancyBboxPatch((b.x, b.y - b.h / 2), b.w, b.h, boxstyle="round,pad=0,rounding_size=4",
                                         facecolor=fill, edgecolor="#333", lw=lw))
         first = b.y - (len(node.lines) - 1) * _LINE_PX / 2
         for k, line in enumerate(node.lines):
