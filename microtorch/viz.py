@@ -13,8 +13,9 @@ them), the output is green. A `scalar.Value` is drawn as micrograd's `draw_dot` 
 Value with its data and grad, and a round node for the op that made it.
 
 The layout is layered, left to right, from the leaves to the output: each node is one column
-left of its leftmost consumer (so a parameter sits just before the op that uses it), the order within a column is chosen to cross few edges, and the rows are placed to keep edges
-straight. The SVG is written here; the PNG is the same drawing made with matplotlib.
+left of its leftmost consumer (so a parameter sits just before the op that uses it), the order
+within a column is chosen to cross few edges (barycentre sweeps), and the rows are placed to keep
+the main path level and the edges straight (least squares under the columns' order). The SVG is written here; the PNG is the same drawing made with matplotlib.
 `engine="dot"` hands the same nodes and edges to graphviz's `dot` program instead, when it is on
 PATH; when it is not, a one-line warning says so and the built-in layout draws the picture.
 """
@@ -218,7 +219,6 @@ def _value_graph(root, params, max_nodes: int) -> tuple[list[Node], list[Edge]]:
     while stack:
         v = stack.pop()
         op = b.node(("op", v), "op", [v._op or "?"], shape="ellipse")
-        b.keep.append(v)
         b.edge(op, b.ids[id(v)])
         for child in v._prev:
             b.edge(visit(child), op)
