@@ -115,8 +115,9 @@ def _shape_text(shape) -> str:
     return "(" + ", ".join(str(int(n)) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _names(params: Mapping[str, object] | None) -> dict[int, str]:
-    return {id(v): k for k, v in (params or {}).items()}
+def _names(params) -> dict[int, str]:
+    """id of each named tensor or Value -> its name; params is a mapping or (name, value) pairs."""
+    return {id(v): k for k, v in dict(params or {}).items()}
 
 
 def _op_shape(fn) -> str | None:
@@ -607,7 +608,8 @@ def draw_graph(root, params: Mapping[str, object] | None = None, *, engine: str 
     """Draw the graph that computed root: a Tensor (its backward graph, as torchviz draws it;
     a torch tensor works too) or a scalar.Value (micrograd's picture: data and grad per Value).
 
-    params: names for leaves, e.g. dict(model.named_parameters()); named leaves are marked.
+    params: names for leaves, e.g. dict(model.named_parameters()) (or the (name, tensor) pairs
+    themselves); named leaves are marked.
     engine: "builtin" (the default: lays out and writes the SVG here) or "dot" (graphviz, if its
     dot program is on PATH; otherwise a one-line warning and the built-in layout).
     max_nodes: a graph with more nodes raises ValueError instead of drawing an unreadable wall.

@@ -186,6 +186,7 @@ def test_makemore_batchnorm_mlp_for_one_example_fits_a_screen(tmp_path):
     loss = F.cross_entropy(model(X), Y)
     params = dict(model.named_parameters())
     drawing = draw_graph(loss, params=params)
+    assert draw_graph(loss, params=model.named_parameters()).nodes == drawing.nodes  # the pairs do too
     named = {node.lines[0] for node in drawing.nodes if node.kind == "param"}
     assert named == set(params)  # every parameter is drawn, by name
     assert not [node for node in drawing.nodes if node.kind == "leaf"]
