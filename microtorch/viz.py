@@ -46,8 +46,8 @@ _FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 _FONT_PX = 12
 _CHAR_PX = 0.6 * _FONT_PX  # a monospace character's advance
 _LINE_PX = 15
-_PAD_X, _PAD_Y = 8, 5
-_COLUMN_GAP = 34  # between columns: room for the edges' curves
+_PAD_X, _PAD_Y = 6, 5
+_COLUMN_GAP = 28  # between columns: room for the edges' curves
 _ROW_GAP = 12  # between boxes in a column
 _LANE_PX = 6  # height of an edge passing through a column
 _MARGIN = 10
@@ -141,9 +141,11 @@ def _tensor_graph(root, params, max_nodes: int) -> tuple[list[Node], list[Edge]]
     out = b.node(("output", root), "output", out_lines + [_shape_text(root.shape)])
     if fn is None:
         return b.finish()
-    if not hasattr(fn, "next_functions"):
-        return _legacy_tensor_graph(root, names, b, out)
-    first = _tensor_fn_node(b, fn, names, root_shape=_shape_text(root.shape))
+    if _op_shape(fn):  # the nodes tell their outputs' shapes (PyTorch's)
+        shapes = {}
+    else:
+        shapes = _replayed_shapes(fn, root.shape, getattr(getattr(root, "_array", None), "dtype", "float64"))
+    first = _tensor_fn_node(b, fn, names, shapes)
     b.edge(first, out)
     stack = [fn]
     while stack:
@@ -153,51 +155,49 @@ def _tensor_graph(root, params, max_nodes: int) -> tuple[list[Node], list[Edge]]
             if nxt is None:
                 continue
             if id(nxt) not in b.ids:
-                _tensor_fn_node(b, nxt, names)
+                _tensor_fn_node(b, nxt, names, shapes)
                 stack.append(nxt)
             b.edge(b.ids[id(nxt)], dst)
     return b.finish()
 
 
-def _tensor_fn_node(b: _Builder, fn, names: dict[int, str], root_shape: str | None = None) -> int:
+def _tensor_fn_node(b: _Builder, fn, names: dict[int, str], shapes: dict[int, tuple]) -> int:
     variable = getattr(fn, "variable", None)
     if variable is not None:  # AccumulateGrad: the leaf itself
         name = names.get(id(variable))
         lines = ([name] if name else []) + [_shape_text(variable.shape)]
         return b.node(fn, "param" if name else "leaf", lines)
-    shape = _op_shape(fn) or root_shape
+    shape = _op_shape(fn) or (_shape_text(shapes[id(fn)]) if id(fn) in shapes else None)
     return b.node(fn, "op", [fn.name()] + ([shape] if shape else []))
 
 
-# -- the old internal form (grad_fn a closure, inputs in t._parents), until grad_fn is a node object
+# -- microtorch's nodes do not keep their output's shape; their backward closures tell it
 
 
-def _legacy_tensor_graph(root, names: dict[int, str], b: _Builder, out: int) -> tuple[list[Node], list[Edge]]:
-    """The same picture from microtorch's internal graph: every tensor made by an op is an op box
-    (named from its backward closure, as the Tensor repr names it), every leaf that requires grad
-    a leaf box; inputs that do not require grad are left out, as PyTorch's graph leaves them out."""
-    from .tensor import _grad_fn_name
+def _replayed_shapes(root_fn, shape: tuple, dtype) -> dict[int, tuple]:
+    """id(node) -> the shape of its op's output, for nodes that do not tell it (microtorch's):
+    each op's backward closure (pure: gradient in, input gradients out) runs once on a zero
+    gradient of its output's shape, and the gradients it returns have its inputs' shapes. Needs
+    the graph's saved state: before backward, or after backward(retain_graph=True)."""
+    import numpy as np
 
-    def visit(t) -> int:
-        if id(t) not in b.ids:
-            if t._backward is None:
-                name = names.get(id(t))
-                b.node(t, "param" if name else "leaf", ([name] if name else []) + [_shape_text(t.shape)])
-            else:
-                b.node(t, "op", [_grad_fn_name(t._backward), _shape_text(t.shape)])
-                stack.append(t)
-        return b.ids[id(t)]
-
-    stack: list = []
-    first = visit(root)
-    b.edge(first, out)
-    while stack:
-        t = stack.pop()
-        dst = b.ids[id(t)]
-        for parent in t._parents:
-            if parent._requires_grad:
-                b.edge(visit(parent), dst)
-    return b.finish()
+    shapes = {id(root_fn): tuple(shape)}
+    todo = [root_fn]
+    with np.errstate(all="ignore"):
+        while todo:
+            fn = todo.pop()
+            backward = getattr(fn, "_backward", None)
+            if not callable(backward):
+                continue
+            try:
+                grads = backward(np.zeros(shapes[id(fn)], dtype=dtype))
+            except Exception:  # noqa: BLE001  (a picture without this shape, not an error)
+                continue
+            for (nxt, _), g in zip(fn.next_functions, grads):
+                if nxt is not None and g is not None and id(nxt) not in shapes and not hasattr(nxt, "variable"):
+                    shapes[id(nxt)] = tuple(np.shape(g))
+                    todo.append(nxt)
+    return shapes
 
 
 def _value_graph(root, params, max_nodes: int) -> tuple[list[Node], list[Edge]]:
@@ -293,11 +293,13 @@ def _crossings(layers: list[list[int]], succ: list[list[int]], pos: dict[int, in
     return total
 
 
-def _layout(nodes: list[Node], edges: list[Edge]):
-    """Positions of every box, the path of every edge, and the picture's size."""
+def _layout(nodes: list[Node], edges: list[Edge], rankdir: str = "LR"):
+    """Positions of every box, the path of every edge, and the picture's size. The layout is
+    made left to right; top to bottom (rankdir "TB") is the same made on the boxes' transposed
+    sizes, then transposed."""
     n = len(nodes)
     col = _columns(n, edges)
-    sizes = [_size(node) for node in nodes]
+    sizes = [_size(node)[:: -1 if rankdir == "TB" else 1] for node in nodes]
     # Long edges pass through one dummy point per column they cross, so the ordering and the
     # placement keep them clear of the boxes.
     succ: list[list[int]] = [[] for _ in range(n)]
@@ -420,15 +422,23 @@ def _layout(nodes: list[Node], edges: list[Edge]):
             points += [(lefts[c], y[v] + shift), (lefts[c] + widths[c], y[v] + shift)]
         points.append((d.x, d.y))
         paths.append(points)
+    if rankdir == "TB":
+        boxes = [_Box(b.y - b.h / 2, b.x + b.w / 2, b.h, b.w) for b in boxes]
+        paths = [[(y, x) for x, y in points] for points in paths]
+        width, height = height, width
     return boxes, paths, math.ceil(width), math.ceil(height)
 
 
-def _curve(points: list[tuple[float, float]]) -> list[tuple[float, float, float, float, float, float]]:
-    """Cubic segments through points: each leaves and arrives horizontally."""
+def _curve(points: list[tuple[float, float]], rankdir: str) -> list[tuple[float, ...]]:
+    """Cubic segments through points: each leaves and arrives along the layers' direction."""
     segments = []
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        dx = (x1 - x0) / 2
-        segments.append((x0 + dx, y0, x1 - dx, y1, x1, y1))
+        if rankdir == "TB":
+            dy = (y1 - y0) / 2
+            segments.append((x0, y0 + dy, x1, y1 - dy, x1, y1))
+        else:
+            dx = (x1 - x0) / 2
+            segments.append((x0 + dx, y0, x1 - dx, y1, x1, y1))
     return segments
 
 
@@ -441,10 +451,11 @@ class GraphDrawing:
     `nodes` and `edges` list what is drawn; `svg` is the picture's SVG text; `engine` says which
     layout drew it ("builtin" or "dot")."""
 
-    def __init__(self, nodes: list[Node], edges: list[Edge], engine: str = "builtin") -> None:
+    def __init__(self, nodes: list[Node], edges: list[Edge], engine: str = "builtin", rankdir: str = "LR") -> None:
         self.nodes = nodes
         self.edges = edges
         self.engine = engine
+        self.rankdir = rankdir
         self._layout = None
         self._svg: str | None = None
 
@@ -458,7 +469,7 @@ class GraphDrawing:
     def laid_out(self):
         """(boxes, edge paths, width, height) of the built-in layout, in pixels."""
         if self._layout is None:
-            self._layout = _layout(self.nodes, self.edges)
+            self._layout = _layout(self.nodes, self.edges, self.rankdir)
         return self._layout
 
     @property
@@ -496,7 +507,7 @@ def _svg(drawing: GraphDrawing) -> str:
     ]
     for e, points in zip(drawing.edges, paths):
         d = f"M {points[0][0]:.1f} {points[0][1]:.1f} " + " ".join(
-            "C " + " ".join(f"{c:.1f}" for c in seg) for seg in _curve(points)
+            "C " + " ".join(f"{c:.1f}" for c in seg) for seg in _curve(points, drawing.rankdir)
         )
         out.append(
             f'<g class="edge" data-src="{e.src}" data-dst="{e.dst}"><path d="{d}" fill="none" '
@@ -550,7 +561,7 @@ def _matplotlib(drawing: GraphDrawing, path: Path, dpi: int) -> None:
     points_per_px = 72 / 96
     for e, points in zip(drawing.edges, paths):
         verts, codes = [points[0]], [MPath.MOVETO]
-        for seg in _curve(points):
+        for seg in _curve(points, drawing.rankdir):
             verts += [seg[0:2], seg[2:4], seg[4:6]]
             codes += [MPath.CURVE4] * 3
         ax.add_artist(FancyArrowPatch(path=MPath(verts, codes), arrowstyle="-|>,head_length=5,head_width=2.5",
@@ -578,7 +589,7 @@ def _matplotlib(drawing: GraphDrawing, path: Path, dpi: int) -> None:
 
 
 def _dot_source(drawing: GraphDrawing) -> str:
-    lines = ["digraph {", "  rankdir=LR;", '  node [fontname="monospace", fontsize=10, style="filled,rounded"];']
+    lines = ["digraph {", f"  rankdir={drawing.rankdir};", '  node [fontname="monospace", fontsize=10, style="filled,rounded"];']
     for node in drawing.nodes:
         label = node.label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         shape = "ellipse" if node.shape == "ellipse" else "box"
@@ -603,17 +614,21 @@ def _dot(drawing: GraphDrawing, fmt: str) -> bytes:
 # ============================================================== the entry point
 
 
-def draw_graph(root, params: Mapping[str, object] | None = None, *, engine: str = "builtin",
+def draw_graph(root, params: Mapping[str, object] | None = None, *, rankdir: str = "LR", engine: str = "builtin",
                max_nodes: int = MAX_NODES) -> GraphDrawing:
     """Draw the graph that computed root: a Tensor (its backward graph, as torchviz draws it;
     a torch tensor works too) or a scalar.Value (micrograd's picture: data and grad per Value).
 
     params: names for leaves, e.g. dict(model.named_parameters()) (or the (name, tensor) pairs
     themselves); named leaves are marked.
+    rankdir: "LR" (the default: from the leaves on the left to the output on the right) or "TB"
+    (top to bottom: a deep graph, 20 ops in a row, is easier to read in a notebook that way).
     engine: "builtin" (the default: lays out and writes the SVG here) or "dot" (graphviz, if its
     dot program is on PATH; otherwise a one-line warning and the built-in layout).
     max_nodes: a graph with more nodes raises ValueError instead of drawing an unreadable wall.
     """
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB', not {rankdir!r}")
     if engine not in ("builtin", "dot"):
         raise ValueError(f"engine must be 'builtin' or 'dot', not {engine!r}")
     if hasattr(root, "_prev") and hasattr(root, "_op"):
@@ -626,4 +641,4 @@ def draw_graph(root, params: Mapping[str, object] | None = None, *, engine: str 
         warnings.warn("engine='dot': graphviz's dot program is not on PATH; drawing with the built-in layout",
                       stacklevel=2)
         engine = "builtin"
-    return GraphDrawing(nodes, edges, engine)
+    return GraphDrawing(nodes, edges, engine, rankdir)

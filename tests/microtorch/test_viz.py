@@ -8,6 +8,7 @@ import stat
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import microtorch as mt
@@ -39,9 +40,14 @@ def assert_layout_is_clean(drawing: GraphDrawing) -> None:
             assert apart, (a, b)
     for e, points in zip(drawing.edges, paths):
         src, dst = boxes[e.src], boxes[e.dst]
-        assert points[0] == (src.x + src.w, src.y) and points[-1] == (dst.x, dst.y)
-        xs = [x for x, _ in points]
-        assert xs == sorted(xs) and src.x + src.w < dst.x
+        if drawing.rankdir == "LR":  # from the right side's middle to the left side's middle
+            assert points[0] == (src.x + src.w, src.y) and points[-1] == (dst.x, dst.y)
+            along = [x for x, _ in points]
+        else:  # from the bottom's middle to the top's middle
+            assert points[0] == pytest.approx((src.x + src.w / 2, src.y + src.h / 2))
+            assert points[-1] == pytest.approx((dst.x + dst.w / 2, dst.y - dst.h / 2))
+            along = [y for _, y in points]
+        assert along == sorted(along) and along[0] < along[-1]
 
 
 # ---------------------------------------------------------------- scalar Values (micrograd's picture)
@@ -171,6 +177,16 @@ def test_microtorch_tensor_graph():
     assert [node.lines[1] for node in ops] == ["()", "(1, 2)", "(1, 2)", "(1, 2)"]  # output first, then inputs
     assert len(drawing.nodes) == 7 and len(drawing.edges) == 6  # x is not drawn
     assert_layout_is_clean(drawing)
+    loss.backward(retain_graph=True)  # the graph keeps its saved state: the same picture
+    assert draw_graph(loss, params={"w": w, "b": b}).nodes == drawing.nodes
+
+
+def test_microtorch_op_names_are_pytorchs():
+    x = mt.ones((2, 3), requires_grad=True)
+    y = (x.exp() * 2).sum()
+    drawing = draw_graph(y, params={"x": x})
+    assert [node.label for node in drawing.nodes] == [
+        "()", "SumBackward0\n()", "MulBackward0\n(2, 3)", "ExpBackward0\n(2, 3)", "x\n(2, 3)"]
 
 
 def test_a_leaf_tensor_is_just_the_output():
@@ -222,30 +238,78 @@ def test_torch_tensor_graph():
     assert_layout_is_clean(drawing)
 
 
-def test_torch_lecture_mlp_with_composed_batchnorm():
-    """The lecture's hand-written BatchNorm MLP in torch: about 25 nodes, one screen wide."""
-    torch = pytest.importorskip("torch")
-    g = torch.Generator().manual_seed(0)
-    C = torch.randn(27, 10, generator=g, requires_grad=True)
-    W1 = torch.randn(30, 200, generator=g, requires_grad=True)
-    bngain = torch.ones(1, 200, requires_grad=True)
-    bnbias = torch.zeros(1, 200, requires_grad=True)
-    W2 = torch.randn(200, 27, generator=g, requires_grad=True)
-    b2 = torch.zeros(27, requires_grad=True)
-    X, Y = torch.randint(0, 27, (32, 3), generator=g), torch.randint(0, 27, (32,), generator=g)
+def lecture_mlp_loss(lib):
+    """The lecture's hand-written BatchNorm MLP (BatchNorm composed of ops), in torch or microtorch,
+    on the same numbers; returns the loss and the parameters by name."""
+    g = np.random.default_rng(0)
+    C = lib.tensor(g.standard_normal((27, 10)), requires_grad=True)
+    W1 = lib.tensor(g.standard_normal((30, 200)), requires_grad=True)
+    bngain, bnbias = lib.ones((1, 200), requires_grad=True), lib.zeros((1, 200), requires_grad=True)
+    W2 = lib.tensor(g.standard_normal((200, 27)), requires_grad=True)
+    b2 = lib.zeros(27, requires_grad=True)
+    X, Y = lib.tensor(g.integers(0, 27, (32, 3))), lib.tensor(g.integers(0, 27, (32,)))
     hpre = C[X].view(32, -1) @ W1
-    hpre = bngain * (hpre - hpre.mean(0, keepdim=True)) / torch.sqrt(hpre.var(0, keepdim=True) + 1e-5) + bnbias
-    loss = torch.nn.functional.cross_entropy(torch.tanh(hpre) @ W2 + b2, Y)
-    drawing = draw_graph(loss, params=dict(C=C, W1=W1, bngain=bngain, bnbias=bnbias, W2=W2, b2=b2))
-    assert len(drawing.nodes) == 23
-    assert {node.lines[0] for node in drawing.nodes if node.kind == "param"} == {"C", "W1", "bngain", "bnbias", "W2", "b2"}
-    # hpre feeds its mean, its variance and the subtraction: three edges out of one MmBackward0
-    mm = next(node for node in drawing.nodes if node.label == "MmBackward0\n(32, 200)")
-    assert sorted(drawing.nodes[e.dst].lines[0] for e in drawing.edges if e.src == mm.id) == [
-        "MeanBackward1", "SubBackward0", "VarBackward0"]
+    hpre = bngain * (hpre - hpre.mean(0, keepdim=True)) / lib.sqrt(hpre.var(0, keepdim=True) + 1e-5) + bnbias
+    logits = lib.tanh(hpre) @ W2 + b2
+    loss = -logits.log_softmax(1)[lib.arange(32), Y].mean()
+    return loss, dict(C=C, W1=W1, bngain=bngain, bnbias=bnbias, W2=W2, b2=b2)
+
+
+def edge_multiset(drawing: GraphDrawing) -> list[tuple[str, str, int]]:
+    labels = {node.id: node.label for node in drawing.nodes}
+    return sorted((labels[e.src], labels[e.dst], e.count) for e in drawing.edges)
+
+
+# torch 2.13's graph of lecture_mlp_loss(torch), drawn by draw_graph: (input, consumer) labels.
+LECTURE_MLP_EDGES = [
+    ("AddBackward0\n(1, 200)", "SqrtBackward0\n(1, 200)"), ("AddBackward0\n(32, 200)", "TanhBackward0\n(32, 200)"),
+    ("AddBackward0\n(32, 27)", "LogSoftmaxBackward0\n(32, 27)"), ("C\n(27, 10)", "IndexBackward0\n(32, 3, 10)"),
+    ("DivBackward0\n(32, 200)", "AddBackward0\n(32, 200)"), ("IndexBackward0\n(32, 3, 10)", "ViewBackward0\n(32, 30)"),
+    ("IndexBackward0\n(32,)", "MeanBackward0\n()"), ("LogSoftmaxBackward0\n(32, 27)", "IndexBackward0\n(32,)"),
+    ("MeanBackward0\n()", "NegBackward0\n()"), ("MeanBackward1\n(1, 200)", "SubBackward0\n(32, 200)"),
+    ("MmBackward0\n(32, 200)", "MeanBackward1\n(1, 200)"), ("MmBackward0\n(32, 200)", "SubBackward0\n(32, 200)"),
+    ("MmBackward0\n(32, 200)", "VarBackward0\n(1, 200)"), ("MmBackward0\n(32, 27)", "AddBackward0\n(32, 27)"),
+    ("MulBackward0\n(32, 200)", "DivBackward0\n(32, 200)"), ("NegBackward0\n()", "()"),
+    ("SqrtBackward0\n(1, 200)", "DivBackward0\n(32, 200)"), ("SubBackward0\n(32, 200)", "MulBackward0\n(32, 200)"),
+    ("TanhBackward0\n(32, 200)", "MmBackward0\n(32, 27)"), ("VarBackward0\n(1, 200)", "AddBackward0\n(1, 200)"),
+    ("ViewBackward0\n(32, 30)", "MmBackward0\n(32, 200)"), ("W1\n(30, 200)", "MmBackward0\n(32, 200)"),
+    ("W2\n(200, 27)", "MmBackward0\n(32, 27)"), ("b2\n(27,)", "AddBackward0\n(32, 27)"),
+    ("bnbias\n(1, 200)", "AddBackward0\n(32, 200)"), ("bngain\n(1, 200)", "MulBackward0\n(32, 200)"),
+]
+
+
+def test_microtorch_lecture_mlp_graph_is_pytorchs():
+    """About 25 nodes: the lecture's step fits one screen, and microtorch records PyTorch's graph."""
+    loss, params = lecture_mlp_loss(mt)
+    drawing = draw_graph(loss, params=params)
+    assert edge_multiset(drawing) == sorted((a, b, 1) for a, b in LECTURE_MLP_EDGES)
+    assert len(drawing.nodes) == 25
+    assert {node.lines[0] for node in drawing.nodes if node.kind == "param"} == set(params)
     width, height = drawing.laid_out()[2:]
     assert width <= 2200 and height <= 600, (width, height)
     assert_layout_is_clean(drawing)
+
+
+def test_top_to_bottom_is_the_transposed_layout():
+    loss, params = lecture_mlp_loss(mt)
+    lr, tb = draw_graph(loss, params=params), draw_graph(loss, params=params, rankdir="TB")
+    assert tb.nodes == lr.nodes and tb.edges == lr.edges and tb.rankdir == "TB"
+    width, height = tb.laid_out()[2:]
+    assert height > 3 * width and width <= 600  # a deep graph: tall and narrow
+    assert_layout_is_clean(tb)
+    boxes = tb.laid_out()[0]
+    out = boxes[tb.output.id]
+    assert all(b.y <= out.y for b in boxes)  # the output at the bottom
+    root = ET.fromstring(tb.svg)
+    assert root.get("viewBox") == f"0 0 {width} {height}"
+
+
+def test_torch_lecture_mlp_graph_is_the_same_drawing():
+    torch = pytest.importorskip("torch")
+    ours, theirs = draw_graph(*lecture_mlp_loss(mt)), draw_graph(*lecture_mlp_loss(torch))
+    assert edge_multiset(ours) == edge_multiset(theirs)
+    assert sorted(node.label for node in ours.nodes) == sorted(node.label for node in theirs.nodes)
+    assert_layout_is_clean(theirs)
 
 
 # ---------------------------------------------------------------- limits, engines, errors
@@ -276,6 +340,8 @@ def test_a_long_chain_lays_out_in_a_straight_line():
 def test_wrong_arguments():
     with pytest.raises(TypeError, match="draw_graph expects a Tensor or a scalar.Value, not list"):
         draw_graph([1.0])
+    with pytest.raises(ValueError, match="rankdir must be 'LR' or 'TB', not 'RL'"):
+        draw_graph(Value(1.0), rankdir="RL")
     with pytest.raises(ValueError, match="engine must be 'builtin' or 'dot', not 'neato'"):
         draw_graph(Value(1.0), engine="neato")
 
@@ -301,11 +367,11 @@ def test_engine_dot_hands_the_nodes_and_edges_to_dot(monkeypatch, tmp_path):
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
     L, params = lecture_expression()
-    drawing = draw_graph(L, params=params, engine="dot")
+    drawing = draw_graph(L, params=params, engine="dot", rankdir="TB")
     assert drawing.engine == "dot"
     assert drawing.svg == '<svg xmlns="http://www.w3.org/2000/svg">-Tsvg</svg>'
     source = (tmp_path / "input.dot").read_text()
-    assert source.startswith("digraph {") and "rankdir=LR;" in source
+    assert source.startswith("digraph {") and "rankdir=TB;" in source
     assert source.count(" -> ") == len(drawing.edges) and source.count("[label=") == len(drawing.nodes)
     assert 'label="a\\ndata 2.0000\\ngrad 6.0000", shape=box' in source
     assert drawing.save(tmp_path / "g.png").read_bytes() == b'<svg xmlns="http://www.w3.org/2000/svg">-Tpng</svg>'
