@@ -24,9 +24,10 @@ def by_label(drawing: GraphDrawing) -> dict[str, object]:
     return {node.label: node for node in drawing.nodes}
 
 
-def edge_labels(drawing: GraphDrawing) -> set[tuple[str, str]]:
-    nodes = {node.id: node.label for node in drawing.nodes}
-    return {(nodes[e.src], nodes[e.dst]) for e in drawing.edges}
+def edge_multiset(drawing: GraphDrawing) -> list[tuple[str, str, int]]:
+    """(input's label, consumer's label, times used) of every edge, sorted."""
+    labels = {node.id: node.label for node in drawing.nodes}
+    return sorted((labels[e.src], labels[e.dst], e.count) for e in drawing.edges)
 
 
 def assert_layout_is_clean(drawing: GraphDrawing) -> None:
@@ -223,7 +224,7 @@ def test_torch_tensor_graph():
     b = torch.zeros(2, requires_grad=True)
     loss = torch.tanh(x @ w + b).pow(2).sum()
     drawing = draw_graph(loss, params={"w": w, "b": b})
-    assert edge_labels(drawing) == {
+    assert edge_multiset(drawing) == sorted((a, b, 1) for a, b in {
         ("SumBackward0\n()", "()"),
         ("PowBackward0\n(4, 2)", "SumBackward0\n()"),
         ("TanhBackward0\n(4, 2)", "PowBackward0\n(4, 2)"),
@@ -232,7 +233,7 @@ def test_torch_tensor_graph():
         ("b\n(2,)", "AddBackward0\n(4, 2)"),
         ("(4, 3)", "MmBackward0\n(4, 2)"),
         ("w\n(3, 2)", "MmBackward0\n(4, 2)"),
-    }
+    })
     kinds = {node.label: node.kind for node in drawing.nodes}
     assert kinds["(4, 3)"] == "leaf" and kinds["w\n(3, 2)"] == "param" and kinds["()"] == "output"
     assert_layout_is_clean(drawing)
@@ -253,11 +254,6 @@ def lecture_mlp_loss(lib):
     logits = lib.tanh(hpre) @ W2 + b2
     loss = -logits.log_softmax(1)[lib.arange(32), Y].mean()
     return loss, dict(C=C, W1=W1, bngain=bngain, bnbias=bnbias, W2=W2, b2=b2)
-
-
-def edge_multiset(drawing: GraphDrawing) -> list[tuple[str, str, int]]:
-    labels = {node.id: node.label for node in drawing.nodes}
-    return sorted((labels[e.src], labels[e.dst], e.count) for e in drawing.edges)
 
 
 # torch 2.13's graph of lecture_mlp_loss(torch), drawn by draw_graph: (input, consumer) labels.
