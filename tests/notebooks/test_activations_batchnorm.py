@@ -77,6 +77,8 @@ def stored():
 def executed(stored, tmp_path_factory):
     """The notebook executed in a kernel from the repository root, written out as a learner's
     Jupyter saves it, and read back."""
+    import matplotlib.font_manager  # noqa: F401  (a fresh machine builds its font cache here, not in a cell's stderr)
+
     notebook = nbformat.from_dict(json.loads(json.dumps(stored)))  # a deep copy
     notebook.cells.append(nbformat.v4.new_code_cell(FINAL_CELL, id="test-values"))
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # the kernel's default: inline
@@ -108,6 +110,7 @@ def test_is_a_python3_nbformat4_notebook_with_outputs_cleared(stored):
     assert stored.metadata.kernelspec.name == "python3"
     cells = code_cells(stored)
     assert len(cells) > 10
+    assert "%matplotlib inline" in cells[0].source.splitlines()  # as the lecture's notebooks start
     for cell in cells:
         assert cell.outputs == [], "outputs must be cleared before committing"
         assert cell.execution_count is None, "execution counts must be cleared before committing"
