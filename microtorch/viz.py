@@ -293,37 +293,9 @@ def _crossings(layers: list[list[int]], succ: list[list[int]], pos: dict[int, in
     return total
 
 
-def _layout(nodes: list[Node], edges: list[Edge], rankdir: str = "LR"):
-    """Positions of every box, the path of every edge, and the picture's size. The layout is
-    made left to right; top to bottom (rankdir "TB") is the same made on the boxes' transposed
-    sizes, then transposed."""
-    n = len(nodes)
-    col = _columns(n, edges)
-    sizes = [_size(node)[:: -1 if rankdir == "TB" else 1] for node in nodes]
-    # Long edges pass through one dummy point per column they cross, so the ordering and the
-    # placement keep them clear of the boxes.
-    succ: list[list[int]] = [[] for _ in range(n)]
-    pred: list[list[int]] = [[] for _ in range(n)]
-    chains: list[list[int]] = []
-    for e in edges:
-        chain = [e.src]
-        for c in range(col[e.src] + 1, col[e.dst]):
-            col.append(c)
-            sizes.append((0.0, _LANE_PX))
-            succ.append([])
-            pred.append([])
-            chain.append(len(col) - 1)
-        chain.append(e.dst)
-        for u, v in zip(chain, chain[1:]):
-            succ[u].append(v)
-            pred[v].append(u)
-        chains.append(chain)
-    n_all = len(col)
-    layers: list[list[int]] = [[] for _ in range(max(col, default=0) + 1)]
-    for i in range(n_all):  # discovery order: the walk from the output
-        layers[col[i]].append(i)
-
-    # Order within columns: barycentre sweeps, keeping the order with the fewest crossings.
+def _order(layers: list[list[int]], pred: list[list[int]], succ: list[list[int]]) -> list[list[int]]:
+    """The order of the nodes within each column: barycentre sweeps both ways, keeping the
+    order with the fewest crossings."""
     pos = {v: k for layer in layers for k, v in enumerate(layer)}
     best, best_x = [list(layer) for layer in layers], _crossings(layers, succ, pos)
     for sweep in range(12):
@@ -364,11 +336,16 @@ def _layout(nodes: list[Node], edges: list[Edge], rankdir: str = "LR"):
         layers[c] = new
         for k, v in enumerate(new):
             pos[v] = k
+    return layers
 
-    # Rows: start stacked, then move each column towards its neighbours' mean (isotonic
-    # regression keeps the order and the gaps), sweeping both ways.
-    y = [0.0] * n_all
-    is_source = [not pred[v] for v in range(n_all)]
+
+def _rows(layers: list[list[int]], sizes: list[tuple[float, float]], pred: list[list[int]],
+          succ: list[list[int]], n: int) -> list[float]:
+    """Every node's centre across the columns (nodes from n on are the long edges' points):
+    start stacked, then move each column towards its neighbours' mean, sweeping both ways;
+    isotonic regression keeps each column's order and gaps."""
+    y = [0.0] * len(sizes)
+    is_source = [not p for p in pred]
     def gap(u: int, v: int) -> float:
         pad = _ROW_GAP if (u < n and v < n) else _ROW_GAP / 2
         return (sizes[u][1] + sizes[v][1]) / 2 + pad
@@ -397,6 +374,41 @@ def _layout(nodes: list[Node], edges: list[Edge], rankdir: str = "LR"):
             z = _isotonic(targets, weights)
             for v, zz, o in zip(layer, z, off):
                 y[v] = zz + o
+    return y
+
+
+def _layout(nodes: list[Node], edges: list[Edge], rankdir: str = "LR"):
+    """Positions of every box, the path of every edge, and the picture's size. The layout is
+    made left to right; top to bottom (rankdir "TB") is the same made on the boxes' transposed
+    sizes, then transposed."""
+    n = len(nodes)
+    col = _columns(n, edges)
+    sizes = [_size(node)[:: -1 if rankdir == "TB" else 1] for node in nodes]
+    # Long edges pass through one dummy point per column they cross, so the ordering and the
+    # placement keep them clear of the boxes.
+    succ: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    chains: list[list[int]] = []
+    for e in edges:
+        chain = [e.src]
+        for c in range(col[e.src] + 1, col[e.dst]):
+            col.append(c)
+            sizes.append((0.0, _LANE_PX))
+            succ.append([])
+            pred.append([])
+            chain.append(len(col) - 1)
+        chain.append(e.dst)
+        for u, v in zip(chain, chain[1:]):
+            succ[u].append(v)
+            pred[v].append(u)
+        chains.append(chain)
+    n_all = len(col)
+    layers: list[list[int]] = [[] for _ in range(max(col, default=0) + 1)]
+    for i in range(n_all):  # discovery order: the walk from the output
+        layers[col[i]].append(i)
+
+    layers = _order(layers, pred, succ)
+    y = _rows(layers, sizes, pred, succ, n)
 
     widths = [max((sizes[v][0] for v in layer), default=0.0) for layer in layers]
     lefts, x = [], _MARGIN
