@@ -670,7 +670,9 @@ class Tensor:
                 _unbroadcast(g * a, b.shape) if b_needs else None,
             )
 
-        return _new(out, (self, other), backward, "MulBackward0", (self, other))
+        # as PyTorch's: b is saved for a's gradient, a for b's
+        saved = (other, self) if a_needs and b_needs else (other,) if a_needs else (self,)
+        return _new(out, (self, other), backward, "MulBackward0", saved)
 
     __rmul__ = __mul__
 
@@ -694,7 +696,7 @@ class Tensor:
             ga = g / b
             return _unbroadcast(ga, a.shape), (_unbroadcast(-ga * out, b.shape) if b_needs else None)
 
-        return _new(out, (self, other), backward, "DivBackward0", (self, other))
+        return _new(out, (self, other), backward, "DivBackward0", (other, self) if b_needs else (other,))
 
     def __rtruediv__(self, other) -> "Tensor":
         return _as_tensor(other, self) / self
@@ -1043,7 +1045,8 @@ class Tensor:
                 gb = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
             return ga, gb
 
-        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), (self, other))
+        saved = (other, self) if a_needs and b_needs else (other,) if a_needs else (self,)  # b for a's gradient, a for b's
+        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), saved)
 
     def __rmatmul__(self, other) -> "Tensor":
         return _from_data(other) @ self

@@ -135,7 +135,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     parents = (input, weight) if bias is None else (input, weight, bias)
     # PyTorch's names: addmm (with a bias) or mm for a matrix input, a view of them otherwise
     name = "ViewBackward0" if x.ndim != 2 else "MmBackward0" if bias is None else "AddmmBackward0"
-    return _new(out, parents, backward, name, (input, weight))
+    saved = (weight, input) if x_needs and w_needs else (weight,) if x_needs else (input,)  # W for x's gradient, x for W's
+    return _new(out, parents, backward, name, saved)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
