@@ -6,11 +6,11 @@ the engine accumulates) with its derivative as a comment on the line under `def 
 return `_new(out, inputs, backward, name, saved)`:
   name   PyTorch's grad_fn name, e.g. "MulBackward0" (None: derived from the closure's name).
   saved  the tensors backward reads, so that an in-place change to one of them before backward
-         raises (version counters): inputs as themselves, the output as OUTPUT; numbers or
-         arrays of the op's own may be listed too (not checked, but the node holds state).
-         A node with saved state is freed by backward (a second backward raises unless
-         retain_graph=True); saved=() declares that backward reads nothing and may run again;
-         the default None is treated as saved state without version checks.
+         raises (version counters): inputs as themselves, the op's output as OUTPUT. A node
+         that saves is freed by backward (a second backward raises unless retain_graph=True).
+         saved=() declares that backward reads nothing (sum, view, ...): it may run again; the
+         default None means state of the op's own (a number, an index array): freed, nothing
+         to check.
 An op that saves nothing pays nothing for version checks: versions are recorded as ints next
 to the closure only for the tensors listed.
 """
@@ -64,7 +64,8 @@ class Node:
 
     _backward is the op's closure, _next the input edges (a Node, a leaf Tensor that requires grad,
     or None), _seq the creation order, _saved the tensors it saved (None: nothing, so never freed;
-    _FREED after a backward without retain_graph) and _versions their versions when saved.
+    _FREED after a backward without retain_graph) and _versions their versions when saved (None:
+    all 0, the common case).
     """
 
     __slots__ = ("_backward", "_next", "_seq", "_saved", "_versions", "_retain", "__weakref__")
@@ -119,7 +120,16 @@ _NODE_TYPES = _NodeTypes()
 _NODE_TYPES["CopySlices"] = type("CopySlices", (Node,), {"__slots__": (), "__module__": __name__, "name": lambda self: "torch::autograd::CopySlices"})
 _METADATA: "weakref.WeakKeyDictionary[Node, dict]" = weakref.WeakKeyDictionary()
 _FREED = object()  # _saved of a node whose saved state backward released
+
+
 OUTPUT = object()  # in `saved`: the op's own output
+
+
+class _SavedOutput:
+    """Stands for an op's saved output in node._saved: the output's version counter and array,
+    without the output tensor (which holds the node: no reference cycle)."""
+
+    __slots__ = ("_vc", "_array")
 
 
 class AccumulateGrad:
@@ -153,13 +163,6 @@ def _accumulate_grad(leaf: "Tensor") -> AccumulateGrad:
     if acc is None or acc.variable is not leaf:
         acc = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
     return acc
-
-
-class _SavedOutput:
-    """Stands for an op's saved output in node._saved: the output's version counter and array,
-    without the output tensor (which holds the node: no reference cycle)."""
-
-    __slots__ = ("_vc", "_array")
 
 
 def _edge(t: "Tensor"):
@@ -199,7 +202,13 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
         if saved is None:
             node._saved = ()
         elif saved:
-            _save(node, saved, t)
+            node._saved = saved
+            node._versions = None
+            for s in saved:
+                if s is OUTPUT:
+                    node._saved = saved = _with_output(saved, t)
+                elif s._vc and s._vc[0]:
+                    node._versions = tuple([s._vc[0] if s._vc else 0 for s in saved])
         else:
             node._saved = None
         t._node = node
@@ -209,21 +218,12 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
     return t
 
 
-def _save(node: Node, saved: tuple, out: "Tensor") -> None:
-    """Record the saved tensors of node and their versions (the output's counter is made here)."""
-    tensors, versions = [], []
-    for s in saved:
-        if s is OUTPUT:
-            s = _tensor_new(_SavedOutput)
-            s._vc = out._vc = [0]
-            s._array = out._array
-        elif not isinstance(s, Tensor):
-            continue  # a number or an array of the op's own: state to free, nothing to check
-        vc = s._vc
-        tensors.append(s)
-        versions.append(vc[0] if vc else 0)
-    node._saved = tuple(tensors)
-    node._versions = tuple(versions)
+def _with_output(saved: tuple, out: "Tensor") -> tuple:
+    """saved with OUTPUT replaced by a stand-in holding the output's counter and array."""
+    standin = _tensor_new(_SavedOutput)
+    standin._vc = out._vc = [0]
+    standin._array = out._array
+    return tuple([standin if s is OUTPUT else s for s in saved])
 
 
 def _needs_grad(*tensors: "Tensor") -> bool:
@@ -670,7 +670,9 @@ class Tensor:
                 _unbroadcast(g * a, b.shape) if b_needs else None,
             )
 
-        return _new(out, (self, other), backward, "MulBackward0", (self, other))
+        # as PyTorch's: b is saved for a's gradient, a for b's
+        saved = (other, self) if a_needs and b_needs else (other,) if a_needs else (self,)
+        return _new(out, (self, other), backward, "MulBackward0", saved)
 
     __rmul__ = __mul__
 
@@ -694,7 +696,7 @@ class Tensor:
             ga = g / b
             return _unbroadcast(ga, a.shape), (_unbroadcast(-ga * out, b.shape) if b_needs else None)
 
-        return _new(out, (self, other), backward, "DivBackward0", (self, other))
+        return _new(out, (self, other), backward, "DivBackward0", (other, self) if b_needs else (other,))
 
     def __rtruediv__(self, other) -> "Tensor":
         return _as_tensor(other, self) / self
@@ -712,7 +714,10 @@ class Tensor:
             # d(x op c)/dx = slope
             return (g if slope == 1 else g * slope,)
 
-        return _new(out, (self,), backward, name, () if slope == 1 or slope == -1 else (slope,))
+        t = _new(out, (self,), backward, name, () if slope == 1 or slope == -1 else None)  # None: saves the number
+        if slope != -1:  # the number's edge, as in PyTorch's next_functions (rsub has none)
+            t._node._next += (None,)
+        return t
 
     def __floordiv__(self, other) -> "Tensor":
         other = _as_tensor(other, self)
@@ -849,7 +854,7 @@ class Tensor:
                 _write(self, array)  # raises PyTorch's error for an expanded tensor
             raise _broadcast_error(ufunc.__name__, array, np.asarray(value)) from None
         except TypeError as e:  # numpy's UFuncTypeError: e.g. a float result into an int tensor
-            result = np.result_type(array, value)
+            result = _scalar_dtype(value, array.dtype) if type(value) in _PY_NUMBERS else np.result_type(array, value)
             raise RuntimeError(f"result type {_TYPE_NAMES.get(result.name, result.name)} can't be cast to the desired output type {_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}") from e
         _bump(self)
         return self
@@ -1040,7 +1045,8 @@ class Tensor:
                 gb = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
             return ga, gb
 
-        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), (self, other))
+        saved = (other, self) if a_needs and b_needs else (other,) if a_needs else (self,)  # b for a's gradient, a for b's
+        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), saved)
 
     def __rmatmul__(self, other) -> "Tensor":
         return _from_data(other) @ self
@@ -1281,7 +1287,7 @@ class Tensor:
             np.put_along_axis(grad, kept, g if keepdim else np.expand_dims(g, d), axis=d)
             return (grad,)
 
-        return MaxMin(_new(values, (self,), backward, "MaxBackward0" if name == "max" else "MinBackward0", (kept,)), _new(indices))
+        return MaxMin(_new(values, (self,), backward, "MaxBackward0" if name == "max" else "MinBackward0"), _new(indices))
 
     def max(self, dim=None, keepdim: bool = False):
         """The largest value, or (values, indices) along dim."""
@@ -1447,7 +1453,7 @@ class Tensor:
             out = a[index]
         except IndexError as e:
             raise IndexError(f"{e} (tensor of shape {tuple(a.shape)})") from None
-        basic = _is_basic_index(index)
+        basic = type(index) is not np.ndarray and _is_basic_index(index)
         if basic and type(out) is not np.ndarray:
             index = (index if type(index) is tuple else (index,)) + (Ellipsis,)  # a 0-d view, not a numpy scalar
             out = a[index]
@@ -1461,7 +1467,7 @@ class Tensor:
                 # d x[rows]/dx: rows picked several times sum their gradients
                 return (_scatter_rows(index, g, n_rows),)
 
-            return _new(out, (self,), backward_rows, "IndexBackward0", (index,))
+            return _new(out, (self,), backward_rows, "IndexBackward0")
 
         def backward(g):
             # d x[index]/dx = 1 at the picked elements (summed where picked several times), else 0
@@ -1473,7 +1479,7 @@ class Tensor:
             return (grad,)
 
         if not basic:
-            return _new(out, (self,), backward, "IndexBackward0", (index,))
+            return _new(out, (self,), backward, "IndexBackward0")
         return _as_view(_new(out, (self,), backward, _basic_index_name(index), ()), self, ("index", index))
 
     # ------------------------------------------------------------------ misc
@@ -1500,10 +1506,10 @@ class Tensor:
             return gx, np.where(cond, g, 0).sum().reshape(value_t.shape).astype(value_t.dtype, copy=False)
 
         if value_t is None:
-            return _new(out, (self,), backward, "MaskedFillBackward0", (mask,))
+            return _new(out, (self,), backward, "MaskedFillBackward0", (mask,) if isinstance(mask, Tensor) else None)
         if value_t._array.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value_t._array.ndim} dimension(s).")
-        return _new(out, (self, value_t), backward, "MaskedFillBackward1", (mask,))
+        return _new(out, (self, value_t), backward, "MaskedFillBackward1", (mask,) if isinstance(mask, Tensor) else None)
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
         lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
@@ -1612,7 +1618,7 @@ def _index_put(t: "Tensor", index, value) -> "Tensor":
         gt[index] = 0
         return gt, (_unbroadcast(np.broadcast_to(g[index], np.broadcast_shapes(a[index].shape, v.shape)), v.shape) if value_needs else None)
 
-    return _new(out, (t, value_t), backward, "IndexPutBackward0", (index,))
+    return _new(out, (t, value_t), backward, "IndexPutBackward0")
 
 
 # ---------------------------------------------------------------------- views and version counters
@@ -1734,10 +1740,11 @@ def _rebase(t: "Tensor", node: Node, result: "Tensor | None") -> None:
     """t's grad_fn becomes node, whose first input is t's old history."""
     if result is not None and result._vc is not None and node._saved:  # the op saved its output: now t
         vc, out = result._vc, _counter(t)
-        node._versions = tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, node._versions))
+        old = node._versions or (0,) * len(node._saved)
+        node._versions = tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, old))
         for s in node._saved:
             if s._vc is vc:
-                s._vc = out
+                s._vc, s._array = out, t._array
     if t._base is None:
         if t._node is not None and t._node._retain is not None:
             node._retain, t._node._retain = t._node._retain, None
@@ -1793,10 +1800,12 @@ def _short_name(node: Node) -> str:
 
 def _check_versions(node: Node) -> None:
     """Raise PyTorch's error when a tensor saved by node was modified in place since."""
-    for s, version in zip(node._saved, node._versions):
+    versions = node._versions
+    for k, s in enumerate(node._saved):
         vc = s._vc
         now = vc[0] if vc else 0
-        if now != version:
+        expected = versions[k] if versions else 0
+        if now != expected:
             array = s._array
             what = f"[torch.{_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}Tensor [{', '.join(map(str, np.shape(array)))}]]"
             if isinstance(s, _SavedOutput):
@@ -1805,8 +1814,8 @@ def _check_versions(node: Node) -> None:
                 what += f", which is output 0 of {_short_name(s._node)},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"{what} is at version {now}; expected version {version} instead. Hint: enable anomaly detection to "
-                "find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True)."
+                f"{what} is at version {now}; expected version {expected} instead. Hint: the tensor was modified "
+                "in place after an op saved it for backward; use an out-of-place op, or clone() it first."
             )
 
 
@@ -1850,7 +1859,12 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
             if saved is _FREED:
                 raise RuntimeError(_SECOND_BACKWARD)
             if saved:
-                _check_versions(node)
+                if node._versions is not None:
+                    _check_versions(node)
+                else:
+                    for s in saved:
+                        if s._vc and s._vc[0]:
+                            _check_versions(node)
             if not retain_graph:
                 node._saved = _FREED
                 node._backward = None
@@ -1858,7 +1872,10 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
             if pg is None or edge is None:
                 continue
             if isinstance(edge, Tensor):
-                _deliver(edge, pg, capture)
+                if capture is None:
+                    _accumulate(edge, pg)
+                else:
+                    _deliver(edge, pg, capture)
             elif edge in grads:
                 grads[edge] = grads[edge] + pg
             elif needed is None or edge in needed or edge in capture:
@@ -1958,7 +1975,7 @@ def _where(condition: Tensor, input, other) -> Tensor:
         # d where(c, x, y)/dx = c, d/dy = not c
         return _unbroadcast(np.where(cond, g, 0), a.shape), _unbroadcast(np.where(cond, 0, g), b.shape)
 
-    return _new(out, (x, y), backward, "WhereBackward0", (condition,) if isinstance(condition, Tensor) else (cond,))
+    return _new(out, (x, y), backward, "WhereBackward0", (condition,) if isinstance(condition, Tensor) else None)
 
 
 def _from_data(data, dtype=None) -> "Tensor":
