@@ -208,7 +208,8 @@ def _value_graph(root, params, max_nodes: int) -> tuple[list[Node], list[Edge]]:
     def visit(v) -> int:
         if id(v) not in b.ids:
             name = names.get(id(v))
-            kind = "output" if v is root else "param" if name else "leaf" if not v._prev else "value"
+            # named leaves are the parameters; a named Value made by an op is just labelled
+            kind = "output" if v is root else "value" if v._prev else "param" if name else "leaf"
             lines = ([name] if name else []) + [f"data {v.data:.4f}", f"grad {v.grad:.4f}"]
             b.node(v, kind, lines)
             if v._prev:

@@ -87,6 +87,14 @@ def test_value_graph_nodes_and_edges():
     assert_layout_is_clean(drawing)
 
 
+def test_values_made_by_ops_can_be_labelled_as_in_the_lecture():
+    L, params = lecture_expression()
+    e = L._prev[0]._prev[0]  # a * b
+    drawing = draw_graph(L, params={**params, "e": e, "L": L})
+    kinds = {node.lines[0]: node.kind for node in drawing.nodes}
+    assert kinds["e"] == "value" and kinds["L"] == "output" and kinds["a"] == "param"
+
+
 def test_value_used_twice_is_one_edge_with_a_count_and_unnamed_leaves_are_leaves():
     x = Value(3.0)
     y = x * x + 1.0
