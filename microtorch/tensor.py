@@ -64,8 +64,8 @@ class Node:
 
     _backward is the op's closure, _next the input edges (a Node, a leaf Tensor that requires grad,
     or None), _seq the creation order, _saved the tensors it saved (None: nothing, so never freed;
-    _FREED after a backward without retain_graph) and _versions their versions when saved (None:
-    all 0, the common case).
+    _FREED after a backward without retain_graph) and _versions (the count of in-place changes of
+    any tensor, then the saved tensors' versions) when they were saved.
     """
 
     __slots__ = ("_backward", "_next", "_seq", "_saved", "_versions", "_retain", "__weakref__")
@@ -86,12 +86,8 @@ class Node:
 
     def __call__(self, grad) -> tuple:
         """Apply the op's backward to the output's gradient: one Tensor (or None) per input."""
-        if self._saved is _FREED:
-            raise RuntimeError(_SECOND_BACKWARD)
-        if self._saved:
-            _check_versions(self)
         g = grad._array if isinstance(grad, Tensor) else np.asarray(grad)
-        return tuple(None if x is None else _new(np.asarray(x)) for x in self._backward(g))
+        return tuple(None if x is None else _new(np.asarray(x)) for x in _release(self, True)(g))
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -186,29 +182,48 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
         t._requires_grad = True
         node = _tensor_new(_NODE_TYPES[name] if name is not None else _NamedFromClosure)
         node._backward = backward
-        if len(parents) == 1:
+        n = len(parents)
+        if n == 1:
             p = parents[0]
             node._next = ((p._node or p) if p._requires_grad and p._base is None else _edge(p),)
-        elif len(parents) == 2:
+        elif n == 2:
             p, q = parents
             node._next = (
                 (p._node or p) if p._requires_grad and p._base is None else _edge(p),
                 (q._node or q) if q._requires_grad and q._base is None else _edge(q),
             )
+        elif n == 3:
+            p, q, r = parents
+            node._next = (
+                (p._node or p) if p._requires_grad and p._base is None else _edge(p),
+                (q._node or q) if q._requires_grad and q._base is None else _edge(q),
+                (r._node or r) if r._requires_grad and r._base is None else _edge(r),
+            )
         else:
-            node._next = tuple([_edge(p) for p in parents])
+            node._next = tuple([(p._node or p) if p._requires_grad and p._base is None else _edge(p) for p in parents])
         node._seq = _next_seq()
         node._retain = None
         if saved is None:
             node._saved = ()
         elif saved:
-            node._saved = saved
-            node._versions = None
-            for s in saved:
-                if s is OUTPUT:
-                    node._saved = saved = _with_output(saved, t)
-                elif s._vc and s._vc[0]:
-                    node._versions = tuple([s._vc[0] if s._vc else 0 for s in saved])
+            n = len(saved)
+            if n == 1:
+                if saved[0] is OUTPUT:  # the output's stand-in: its counter and array (not the output, which holds the node)
+                    standin = _tensor_new(_SavedOutput)
+                    standin._vc = t._vc = [0]
+                    standin._array = array
+                    node._saved = (standin,)
+                    node._versions = (_changes[0], 0)
+                else:
+                    node._saved = saved
+                    vc = saved[0]._vc
+                    node._versions = (_changes[0], vc[0] if vc else 0)
+            elif n == 2 and saved[0] is not OUTPUT and saved[1] is not OUTPUT:
+                node._saved = saved
+                vc, vd = saved[0]._vc, saved[1]._vc
+                node._versions = (_changes[0], vc[0] if vc else 0, vd[0] if vd else 0)
+            else:
+                _save(node, saved, t)
         else:
             node._saved = None
         t._node = node
@@ -218,12 +233,21 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
     return t
 
 
-def _with_output(saved: tuple, out: "Tensor") -> tuple:
-    """saved with OUTPUT replaced by a stand-in holding the output's counter and array."""
-    standin = _tensor_new(_SavedOutput)
-    standin._vc = out._vc = [0]
-    standin._array = out._array
-    return tuple([standin if s is OUTPUT else s for s in saved])
+def _save(node: Node, saved: tuple, out: "Tensor") -> None:
+    """Record the tensors node saved, OUTPUT as a stand-in holding the output's counter and
+    array, and their versions after the count of in-place changes so far (_versions[0])."""
+    versions = [_changes[0]]
+    entries = []
+    for s in saved:
+        if s is OUTPUT:
+            s = _tensor_new(_SavedOutput)
+            s._vc = out._vc = [0]
+            s._array = out._array
+        entries.append(s)
+        vc = s._vc
+        versions.append(vc[0] if vc else 0)
+    node._saved = tuple(entries)
+    node._versions = tuple(versions)
 
 
 def _needs_grad(*tensors: "Tensor") -> bool:
@@ -1630,8 +1654,12 @@ def _counter(t: "Tensor") -> list:
     return vc
 
 
+_changes = [0]  # in-place changes of any tensor so far: a node saved after the last one needs no check
+
+
 def _bump(t: "Tensor") -> None:
     """Count an in-place change of t (and of every tensor sharing its storage's counter)."""
+    _changes[0] += 1
     vc = t._vc
     if vc is None:
         t._vc = [1]
@@ -1740,8 +1768,8 @@ def _rebase(t: "Tensor", node: Node, result: "Tensor | None") -> None:
     """t's grad_fn becomes node, whose first input is t's old history."""
     if result is not None and result._vc is not None and node._saved:  # the op saved its output: now t
         vc, out = result._vc, _counter(t)
-        old = node._versions or (0,) * len(node._saved)
-        node._versions = tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, old))
+        old = node._versions
+        node._versions = (_changes[0],) + tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, old[1:]))
         for s in node._saved:
             if s._vc is vc:
                 s._vc, s._array = out, t._array
@@ -1804,7 +1832,7 @@ def _check_versions(node: Node) -> None:
     for k, s in enumerate(node._saved):
         vc = s._vc
         now = vc[0] if vc else 0
-        expected = versions[k] if versions else 0
+        expected = versions[k + 1]
         if now != expected:
             array = s._array
             what = f"[torch.{_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}Tensor [{', '.join(map(str, np.shape(array)))}]]"
@@ -1819,19 +1847,71 @@ def _check_versions(node: Node) -> None:
             )
 
 
-def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool, capture: dict | None = None) -> None:
-    """Propagate the seeds from the roots through the graph.
+def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool) -> None:
+    """Propagate the seeds from the roots through the graph, accumulating into the leaves' .grad.
 
     Nodes are visited newest first: an op's output is always created after its inputs, so when
     a node is popped every consumer has already added its share of the node's gradient. This is
     a topological order without a separate sort, and iterative, so deep graphs work.
-    Without capture, leaves' gradients accumulate into .grad; with capture (autograd.grad), the
-    gradients reaching the captured edges (nodes or leaves) are summed there instead, .grad is
-    left alone, and only nodes leading to a captured edge run.
     """
+    grads, heap = _start(roots, seeds, None)
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
+        if node._retain is not None:
+            _retained(node, g)
+        saved = node._saved
+        backward = node._backward
+        if saved is not None:
+            if saved is _FREED:
+                raise RuntimeError(_SECOND_BACKWARD)
+            if saved and node._versions[0] != _changes[0]:  # some tensor changed in place since: check
+                _check_versions(node)
+            if not retain_graph:
+                node._saved = _FREED
+                node._backward = None
+        for edge, pg in zip(node._next, backward(g)):
+            if pg is None or edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                _accumulate(edge, pg)
+            elif edge in grads:
+                grads[edge] = grads[edge] + pg
+            else:
+                grads[edge] = pg
+                heappush(heap, (-edge._seq, edge))
+
+
+def _run_grad(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool, capture: dict) -> None:
+    """_run_backward for autograd.grad: the gradients reaching the captured edges (nodes or
+    leaves) are summed into capture, .grad is left alone, and only nodes leading to a captured
+    edge run."""
+    needed = _leading_to(roots, capture)
+    grads, heap = _start(roots, seeds, capture)
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
+        if node in capture:
+            capture[node] = g if capture[node] is None else capture[node] + g
+        if node not in needed:
+            continue
+        backward = _release(node, retain_graph)
+        for edge, pg in zip(node._next, backward(g)):
+            if pg is None or edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                _deliver(edge, pg, capture)
+            elif edge in grads:
+                grads[edge] = grads[edge] + pg
+            elif edge in needed or edge in capture:
+                grads[edge] = pg
+                heappush(heap, (-edge._seq, edge))
+
+
+def _start(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], capture: dict | None) -> tuple[dict, list]:
+    """The gradients waiting at the roots' nodes and the heap of nodes to visit."""
     grads: dict = {}
     heap: list = []
-    needed = None if capture is None else _leading_to(roots, capture)
     for root, seed in zip(roots, seeds):
         edge = _edge(root)
         if isinstance(edge, Tensor):
@@ -1841,46 +1921,28 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
         else:
             grads[edge] = seed
             heappush(heap, (-edge._seq, edge))
-    while heap:
-        node = heappop(heap)[1]
-        g = grads.pop(node)
-        if node._retain is not None:
-            retained = node._retain()
-            if retained is not None and capture is None:
-                _accumulate(retained, g)
-        if capture is not None:
-            if node in capture:
-                capture[node] = g if capture[node] is None else capture[node] + g
-            if node not in needed:
-                continue
-        saved = node._saved
-        backward = node._backward
-        if saved is not None:
-            if saved is _FREED:
-                raise RuntimeError(_SECOND_BACKWARD)
-            if saved:
-                if node._versions is not None:
-                    _check_versions(node)
-                else:
-                    for s in saved:
-                        if s._vc and s._vc[0]:
-                            _check_versions(node)
-            if not retain_graph:
-                node._saved = _FREED
-                node._backward = None
-        for edge, pg in zip(node._next, backward(g)):
-            if pg is None or edge is None:
-                continue
-            if isinstance(edge, Tensor):
-                if capture is None:
-                    _accumulate(edge, pg)
-                else:
-                    _deliver(edge, pg, capture)
-            elif edge in grads:
-                grads[edge] = grads[edge] + pg
-            elif needed is None or edge in needed or edge in capture:
-                grads[edge] = pg
-                heappush(heap, (-edge._seq, edge))
+    return grads, heap
+
+
+def _release(node: Node, retain_graph: bool):
+    """node's backward closure, after the saved-tensor check; freed unless retain_graph."""
+    saved = node._saved
+    backward = node._backward
+    if saved is not None:
+        if saved is _FREED:
+            raise RuntimeError(_SECOND_BACKWARD)
+        if saved and node._versions[0] != _changes[0]:
+            _check_versions(node)
+        if not retain_graph:
+            node._saved = _FREED
+            node._backward = None
+    return backward
+
+
+def _retained(node: Node, g: np.ndarray) -> None:
+    t = node._retain()
+    if t is not None:
+        _accumulate(t, g)
 
 
 def _deliver(leaf: "Tensor", g: np.ndarray, capture: dict | None) -> None:

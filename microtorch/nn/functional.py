@@ -241,7 +241,8 @@ def batch_norm(
             grads.append(sum_g.reshape(-1))  # dbeta = sum(g)
         return tuple(grads)
 
-    return _new(out, (input,) + affine, backward, "NativeBatchNormBackward0", (input,) + affine)
+    # saved as PyTorch's: the input and the weight (the bias's gradient needs neither)
+    return _new(out, (input,) + affine, backward, "NativeBatchNormBackward0", (input,) if weight is None else (input, weight))
 
 
 def _update_running_stats(running_mean: Tensor, running_var: Tensor, mean, var, n: int, momentum: float) -> None:
