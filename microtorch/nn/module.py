@@ -12,8 +12,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..creation import as_tensor
 from ..devices import _check_device, _parse_to
-from ..tensor import Tensor, _dtype, _new, as_tensor
+from ..tensor import Tensor, _bump, _dtype, _new
 
 
 class Parameter(Tensor):
@@ -29,9 +30,10 @@ class Parameter(Tensor):
         self._array = array
         self._grad = None
         self._requires_grad = False
-        self._parents = ()
-        self._backward = None
+        self._node = None
         self._retains_grad = False
+        self._vc = None
+        self._base = None
         if requires_grad:
             self.requires_grad = True  # refuses integer data, as in PyTorch
 
@@ -401,4 +403,5 @@ def _copy_from_checkpoint(key: str, target: Tensor, value) -> str | None:
             f"the shape in current model is {tuple(target.shape)}."
         )
     target._array[...] = value._array
+    _bump(target)
     return None

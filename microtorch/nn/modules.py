@@ -15,9 +15,10 @@ from . import functional as F
 from . import init
 from ..autograd import no_grad
 from ..random import Generator
-from ..tensor import Tensor, empty, int64, ones, tensor, zeros
-from ..printing import _dtype_name, _type_name
+from ..creation import empty, ones, tensor, zeros
 from ..devices import _check_device
+from ..printing import _dtype_name, _type_name
+from ..tensor import Tensor, int64
 from .module import Module, Parameter, _addindent
 
 
