@@ -23,7 +23,7 @@ import microtorch
 from microtorch import nn
 
 from .data import Vocabulary
-from .model import ModelConfig, build_model
+from .models import build_model, config_from_dict
 
 NPZ_NAME = "checkpoint.npz"
 JSON_NAME = "checkpoint.json"
@@ -134,7 +134,7 @@ class Checkpoint:
     """A validated checkpoint, not yet applied to anything."""
     run_dir: Path
     config: dict
-    model_config: ModelConfig
+    model_config: object  # a family's config (makemore.models)
     vocab: Vocabulary
     step: int
     rng_state: dict
@@ -143,7 +143,7 @@ class Checkpoint:
     losses: list[float]
     extra: dict
 
-    def build_model(self) -> nn.Sequential:
+    def build_model(self) -> nn.Module:
         """A fresh model for model_config with the saved weights and buffers."""
         model = build_model(self.model_config, microtorch.Generator())
         self.restore(model)
@@ -223,10 +223,10 @@ def _read_npz(path: Path, sha256: str) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{path}: unreadable ({e})") from None
 
 
-def _parse_meta(path: Path, meta: dict) -> tuple[ModelConfig, Vocabulary]:
+def _parse_meta(path: Path, meta: dict) -> tuple[object, Vocabulary]:
     """The model config and vocabulary the json describes, checked against each other."""
     try:
-        model_config = ModelConfig.from_dict(meta["config"]["model"])
+        model_config = config_from_dict(meta["config"]["model"])
         vocab = Vocabulary.from_json(meta["vocab"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: bad config or vocabulary ({e})") from None

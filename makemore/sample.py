@@ -4,46 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 
 import microtorch
-import microtorch.nn.functional as F
-from microtorch import nn
 
+from . import options as O
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import Vocabulary, load_train_words
+from .data import load_train_words
+from .sampling import MAX_LENGTH, format_samples, sample_names
 
-MAX_LENGTH = 100  # a safety stop for a model that never predicts the end token
-
-
-@microtorch.no_grad()
-def sample_names(model: nn.Module, vocab: Vocabulary, block_size: int, n: int,
-                 generator: microtorch.Generator, max_length: int = MAX_LENGTH) -> list[str]:
-    """n names, one character at a time from the model's softmax until '.', in eval mode."""
-    was_training = model.training
-    model.eval()
-    names = []
-    try:
-        for _ in range(n):
-            context, out = [0] * block_size, []
-            while len(out) < max_length:
-                probs = F.softmax(model(microtorch.tensor([context])), dim=1)
-                ix = microtorch.multinomial(probs, 1, generator=generator).item()
-                if ix == 0:
-                    break
-                out.append(ix)
-                context = context[1:] + [ix]
-            names.append(vocab.decode(out))
-    finally:
-        model.train(was_training)
-    return names
-
-
-def format_samples(names: Iterable[str], train_words: set[str] | None) -> str:
-    """One name a line, marked '(in train)' or '(new)' when the training words are known."""
-    if train_words is None:
-        return "\n".join(names)
-    return "\n".join(f"{name} ({'in train' if name in train_words else 'new'})" for name in names)
+__all__ = ["sample_names", "format_samples", "MAX_LENGTH", "main"]
 
 
 def _train_words(train_args: dict | None) -> set[str] | None:
@@ -63,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     """The command line: print -n names sampled from RUN_DIR's checkpoint; 2 on a bad run folder."""
     p = argparse.ArgumentParser(prog="python -m makemore.sample", description="Sample names from a trained makemore run.")
     p.add_argument("run_dir", help="the run folder (holding checkpoint.json and checkpoint.npz)")
-    p.add_argument("-n", type=int, default=20, help="how many names (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=42, help="seed of the sampling generator (default: %(default)s)")
+    p.add_argument("-n", type=O.int_at_least(0), default=20, help="how many names (default: %(default)s)")
+    O.add_seed_option(p, "seed of the sampling generator")
     args = p.parse_args(argv)
     try:
         ckpt = load_checkpoint(args.run_dir)

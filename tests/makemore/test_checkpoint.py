@@ -10,7 +10,7 @@ import microtorch.nn.functional as F
 from makemore import checkpoint as ckpt_module
 from makemore.checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint, save_checkpoint
 from makemore.data import build_vocab
-from makemore.model import ModelConfig, build_model
+from makemore.models.mlp import ModelConfig, build_model
 
 CONFIG = ModelConfig(n_embd=4, n_hidden=8, n_layers=2)
 VOCAB = build_vocab(["abcdefghijklmnopqrstuvwxyz"])

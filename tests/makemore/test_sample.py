@@ -6,7 +6,7 @@ import microtorch
 from makemore import sample
 from makemore.checkpoint import save_checkpoint
 from makemore.data import build_vocab
-from makemore.model import ModelConfig, build_model
+from makemore.models.mlp import ModelConfig, build_model
 from makemore.sample import format_samples, sample_names
 
 VOCAB = build_vocab(["abcdefghijklmnopqrstuvwxyz"])

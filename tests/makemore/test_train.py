@@ -11,10 +11,8 @@ import pytest
 import microtorch
 from makemore import sample
 from makemore.checkpoint import load_checkpoint
-from makemore.data import load_splits, load_words
-from makemore.model import ModelConfig, build_model
-from makemore.train import (NonFiniteLoss, Progress, calibrate_batchnorm, evaluate, lr_schedule, main, split_losses,
-                            train_steps)
+from makemore.data import load_words
+from makemore.train import Progress, main
 
 SMALL = ["--n-embd", "4", "--n-hidden", "16", "--batch-size", "16", "--samples", "3", "--log-every", "50",
          "--checkpoint-every", "50", "--lr-decay-at", "150"]
@@ -52,69 +50,6 @@ def assert_same_run(a, b):
 
 def checkpoint_step(run_dir):
     return json.loads((run_dir / "checkpoint.json").read_text())["step"]
-
-
-# ----------------------------------------------------------------------------
-# the loop
-
-def small_setup(words_file, seed=0):
-    splits = load_splits(words_file, block_size=3)
-    g = microtorch.Generator().manual_seed(seed)
-    model = build_model(ModelConfig(n_embd=4, n_hidden=16), g)
-    return model, splits.train, microtorch.optim.SGD(model.parameters(), lr=0.1), g
-
-
-def test_lr_schedule():
-    lr_at = lr_schedule(0.1, 0.01, 5)
-    assert [lr_at(s) for s in (0, 4, 5, 100)] == [0.1, 0.1, 0.01, 0.01]
-
-
-def test_train_steps_learns_and_reports(words_file):
-    model, (X, Y), opt, g = small_setup(words_file)
-    seen = []
-    losses = train_steps(model, X, Y, opt, 400, 32, lr_schedule(0.1, 0.01, 1300), g, start_step=1000,
-                         callback=lambda step, m, o, lr, loss: seen.append((step, lr, loss)))
-    assert len(losses) == 400 and all(isinstance(v, float) for v in losses)
-    assert np.mean(losses[:50]) > np.mean(losses[-50:]) + 0.3
-    assert [s for s, _, _ in seen] == list(range(1000, 1400))
-    assert [lr for _, lr, _ in seen] == [0.1] * 300 + [0.01] * 100  # steps count from start_step
-    assert [loss for _, _, loss in seen] == losses
-    assert opt.param_groups[0]["lr"] == 0.01
-
-
-def test_train_steps_is_reproducible(words_file):
-    runs = []
-    for _ in range(2):
-        model, (X, Y), opt, g = small_setup(words_file, seed=3)
-        runs.append((train_steps(model, X, Y, opt, 30, 32, lambda s: 0.1, g), model[0].weight.detach().numpy().copy()))
-    assert runs[0][0] == runs[1][0] and np.array_equal(runs[0][1], runs[1][1])
-
-
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
-def test_nonfinite_loss_stops_before_the_update(words_file):
-    model, (X, Y), opt, g = small_setup(words_file)
-    with microtorch.no_grad():
-        model[-1].bias[0] = math.inf
-    before = [p.detach().numpy().copy() for p in model.parameters()]
-    losses = []
-    with pytest.raises(NonFiniteLoss, match="at step 7") as info:
-        train_steps(model, X, Y, opt, 10, 32, lambda s: 0.1, g, start_step=7, losses=losses)
-    assert info.value.step == 7 and losses == []
-    assert all(np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
-
-
-def test_split_losses_reports_calibrated_losses_and_keeps_the_running_statistics(words_file):
-    model, _, opt, g = small_setup(words_file)
-    splits = load_splits(words_file, block_size=3)
-    train_steps(model, *splits.train, opt, 50, 32, lambda s: 0.1, g)
-    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-    losses = split_losses(model, splits, test=True)
-    assert set(losses) == {f"{s}_loss{c}" for s in ("train", "val", "test") for c in ("", "_calibrated")}
-    assert losses["train_loss"] != losses["train_loss_calibrated"]  # 50 steps at momentum 0.001: far apart
-    assert losses["train_loss"] == evaluate(model, *splits.train)
-    assert all(np.array_equal(before[k], v.numpy()) for k, v in model.state_dict().items())
-    calibrate_batchnorm(model, splits.train[0])
-    assert evaluate(model, *splits.train) == losses["train_loss_calibrated"]
 
 
 def test_progress_plain_lines_every_log_every():
