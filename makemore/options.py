@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
+from .data import LECTURE, SHIPPED
 from .loop import lr_schedule
 from .models import TYPES, ModelConfig
 
@@ -91,6 +92,18 @@ def folder(text: str) -> Path:
     return path
 
 
+def data_source(text: str) -> str:
+    """A --data value: 'shipped', 'lecture', or an existing file (not a folder)."""
+    if text in (SHIPPED, LECTURE):
+        return text
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder, not a word list")
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file (a word list, '{SHIPPED}' or '{LECTURE}')")
+    return text
+
+
 def default_out(command: str) -> Path:
     """runs/<command>-<timestamp>: the default output folder of a command."""
     return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -143,6 +156,17 @@ def add_training_options(g: argparse._ActionsContainer, steps_default: int | Non
                    help="step from which the learning rate is --lr-final (default: half the steps)")
     g.add_argument("--lr-final", type=final_learning_rate, default=0.01,
                    help="learning rate after the decay (default: %(default)s)")
+
+
+DATA_HELP = (f"word list, one word per line; '{SHIPPED}': the 29,910 US names of 2017 installed with makemore; "
+             f"'{LECTURE}': the lectures' 32,033 names, downloaded once into the user's cache folder")
+
+
+def add_data_options(g: argparse._ActionsContainer, default: str | None = SHIPPED, help: str | None = None) -> None:
+    """--data and --lowercase."""
+    g.add_argument("--data", type=data_source, default=default,
+                   help=f"{DATA_HELP} (default: {help or '%(default)s'})")
+    g.add_argument("--lowercase", action="store_true", help="fold the words to lower case before building the vocabulary")
 
 
 def add_seed_option(g: argparse._ActionsContainer, help: str) -> None:

@@ -16,7 +16,9 @@ from makemore.data import (
     load_splits,
     load_train_words,
     load_words,
+    resolve_data,
     split_words,
+    SHIPPED,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -231,8 +233,10 @@ def test_load_splits_accepts_the_shortest_list_that_fills_every_split(tmp_path):
 
 # ---------------------------------------------------------------------------- the shipped list
 
-def test_default_path_is_the_shipped_list():
-    assert DEFAULT_DATA_PATH == REPO_ROOT / "data" / "names.txt"
+def test_default_path_is_the_shipped_list_inside_the_package():
+    import makemore
+    assert DEFAULT_DATA_PATH == Path(makemore.__file__).parent / "names.txt"
+    assert resolve_data(SHIPPED) == DEFAULT_DATA_PATH
 
 
 def test_shipped_names_are_a_to_z_with_a_27_entry_vocabulary():
