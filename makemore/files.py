@@ -50,15 +50,14 @@ def fsync_dir(folder: str | os.PathLike) -> None:
 
 def _write_file(path: Path, data: bytes) -> None:
     """Create path (it must not exist), write data and fsync: the seam fault-injection tests patch."""
-    with named_errors(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def temporary_name(path: Path) -> Path:
@@ -75,8 +74,7 @@ def commit_bytes(path: str | os.PathLike, data: bytes) -> None:
     try:
         with named_errors(tmp):
             tmp.unlink(missing_ok=True)  # a leftover of this pid (an earlier failed attempt)
-        _write_file(tmp, data)
-        with named_errors(tmp):
+            _write_file(tmp, data)
             if tmp.read_bytes() != data:
                 raise OSError(errno.EIO, "read back different bytes than were written", str(tmp))
         with named_errors(path):
