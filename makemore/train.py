@@ -267,8 +267,8 @@ def check_initial_loss(run: Run) -> None:
 def _deferred_sigint():
     """While active, a first Ctrl-C only sets flag['stop'] (the loop stops at the next chunk
     boundary, between steps); a second one sets flag['hard'] and raises KeyboardInterrupt at
-    once, possibly in the middle of a step, but not while flag['saving'] (a checkpoint's two
-    files must come from the same save; the caller checks flag['hard'] after saving)."""
+    once, possibly in the middle of a step, but not while flag['saving'] (a save in progress is
+    finished, so the checkpoint is the newest state; the caller checks flag['hard'] after it)."""
     flag = {"stop": False, "hard": False, "saving": False}
 
     def handler(signum, frame):
