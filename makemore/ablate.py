@@ -28,16 +28,16 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import microtorch
 from microtorch import nn
 
 from . import diagnostics as D
-from .data import DEFAULT_DATA_PATH, load_splits
-from .diagnose import default_out
-from .model import ModelConfig, build_model
-from .train import NonFiniteLoss, evaluate, lr_schedule, train_steps
+from . import options as O
+from .data import load_splits, resolve_data
+from .files import commit_bytes, named_errors, os_error_line
+from .loop import LossDiverged, evaluate, explosion_limit, lr_schedule, train_steps
+from .models.mlp import ModelConfig, build_model
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,8 @@ def run_variant(variant: Variant, splits, args: argparse.Namespace) -> dict:
     optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
     lr_at = lr_schedule(args.lr, args.lr_final, args.steps // 2)
     t0 = time.perf_counter()
-    losses = train_steps(model, X, Y, optimizer, args.steps, args.batch_size, lr_at, generator)
+    losses = train_steps(model, X, Y, optimizer, args.steps, args.batch_size, lr_at, generator,
+                         max_loss=explosion_limit(len(splits.vocab), report.loss["loss"]))
     seconds = time.perf_counter() - t0
     row = {"variant": variant.name, "init_loss": report.loss["loss"],
            "saturated_pct": sum(a["saturated_pct"] for a in report.activations) / len(report.activations),
@@ -126,18 +127,17 @@ def format_table(rows: list[dict], args: argparse.Namespace, vocab_size: int = 2
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m makemore.ablate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=200_000,
+    p.add_argument("--steps", type=O.int_at_least(1), default=O.DEFAULT_STEPS,
                    help="training steps of each variant (the lecture's 200,000) (default: %(default)s)")
-    p.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: %(default)s)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: runs/ablate-<timestamp>)")
-    p.add_argument("--seed", type=int, default=42,
-                   help="seed of the split, the weights and the batches (every variant) (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=32, help="examples per step (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=0.1,
+    O.add_data_options(p)
+    p.add_argument("--out", type=O.folder, default=None, help="output folder (default: runs/ablate-<timestamp>)")
+    O.add_seed_option(p, "seed of the split, the weights and the batches (every variant)")
+    p.add_argument("--batch-size", type=O.int_at_least(2), default=32, help="examples per step (default: %(default)s)")
+    p.add_argument("--lr", type=O.learning_rate, default=0.1,
                    help="learning rate for the first half of the steps (default: %(default)s)")
-    p.add_argument("--lr-final", type=float, default=0.01,
+    p.add_argument("--lr-final", type=O.final_learning_rate, default=0.01,
                    help="learning rate for the second half (default: %(default)s)")
-    p.add_argument("--probe-batch", type=int, default=32,
+    p.add_argument("--probe-batch", type=O.int_at_least(1), default=32,
                    help="training examples for the init loss and saturation (default: %(default)s)")
     return p
 
@@ -146,23 +146,29 @@ def main(argv: list[str] | None = None) -> int:
     """The command line; returns 0, 1 if a variant's training diverged, 2 on bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("steps", "batch_size", "probe_batch"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    args.out = args.out or default_out("ablate")
+    args.out = args.out or O.default_out("ablate")
     try:
-        splits = load_splits(args.data, 3, args.seed)
-    except (FileNotFoundError, ValueError) as e:
+        splits = load_splits(resolve_data(args.data), 3, args.seed, lowercase=args.lowercase)
+        with named_errors(args.out):
+            args.out.mkdir(parents=True, exist_ok=True)
+        return _ablate(args, splits)
+    except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, FileNotFoundError) and e.filename is None else 1
+
+
+def _ablate(args: argparse.Namespace, splits) -> int:
+    """Train the variants and write the table, its JSON and the curves."""
     results = []
     for variant in VARIANTS:
         print(f"training '{variant.name}' for {args.steps} steps...", flush=True)
         try:
             results.append(run_variant(variant, splits, args))
-        except NonFiniteLoss as e:
-            print(f"error: '{variant.name}': the loss became {e.value} at step {e.step}; try a smaller --lr", file=sys.stderr)
+        except LossDiverged as e:
+            print(f"error: '{variant.name}': {e.describe()}; try a smaller --lr", file=sys.stderr)
             return 1
         r = results[-1]["row"]
         print(f"  {r['seconds']:.1f} s: init loss {r['init_loss']:.4f}, saturated {r['saturated_pct']:.1f}%, "
@@ -170,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r["row"] for r in results]
     table = format_table(rows, args, len(splits.vocab))
     print("\n" + table)
-    (args.out / "ablation.md").write_text(table + "\n")
-    (args.out / "ablation.json").write_text(json.dumps(rows, indent=1))
+    commit_bytes(args.out / "ablation.md", (table + "\n").encode())
+    commit_bytes(args.out / "ablation.json", json.dumps(rows, indent=1).encode())
     D.plot_losses({r["row"]["variant"]: r["losses"] for r in results}, args.out / "ablation.png",
                   f"the lecture's variants: training loss ({args.steps} steps, seed {args.seed})")
     print(f"\nwrote ablation.md, ablation.json and ablation.png to {args.out}")

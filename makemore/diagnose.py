@@ -21,57 +21,38 @@ import argparse
 import json
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import microtorch
 from microtorch import nn
 
 from . import diagnostics as D
+from . import options as O
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import DEFAULT_DATA_PATH, load_splits
-from .model import ModelConfig, build_model
-from .train import NonFiniteLoss, evaluate, lr_schedule, train_steps
+from .data import SHIPPED, file_sha256, load_splits, resolve_data
+from .files import commit_bytes, named_errors, os_error_line
+from .loop import LossDiverged, evaluate, explosion_limit, lr_schedule, train_steps
+from .models import build_model
+from .models.mlp import add_bias_before_batchnorm
+from .options import number
 
-
-def number(text: str) -> float:
-    """A float, also written as a fraction: '5/3'."""
-    try:
-        return float(Fraction(text))
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def default_out(command: str) -> Path:
-    return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def add_bias_before_batchnorm(model: nn.Sequential, generator: microtorch.Generator) -> list[str]:
-    """Give every bias-free Linear that feeds a BatchNorm a bias N(0, 0.01^2), as the lecture's
-    first BatchNorm MLP had; its gradient is zero (the mean subtraction cancels it)."""
-    names = []
-    for i, (layer, after) in enumerate(zip(model, list(model)[1:])):
-        if isinstance(layer, nn.Linear) and layer.bias is None and isinstance(after, nn.BatchNorm1d):
-            layer.bias = nn.Parameter(microtorch.randn(layer.out_features, generator=generator) * 0.01)
-            names.append(f"{i}.bias")
-    return names
+__all__ = ["add_bias_before_batchnorm", "number", "diagnose", "main"]
 
 
 # ----------------------------------------------------------------------------
 # the model
 
-def _model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
-    return ModelConfig(vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd, n_hidden=args.n_hidden,
-                       n_layers=args.n_layers, batchnorm=not args.no_batchnorm, init=args.init, gain=args.gain,
-                       output_scale=args.output_scale, bn_momentum=args.bn_momentum)
-
-
 def _from_checkpoint(args: argparse.Namespace) -> dict:
     """The run's model, its data (or --data) and its loss history."""
     ckpt = load_checkpoint(args.checkpoint)
     train = ckpt.config.get("train", {})
-    data = args.data or train.get("data", str(DEFAULT_DATA_PATH))
-    splits = load_splits(data, ckpt.model_config.block_size, train.get("seed", args.seed))
+    data = args.data or train.get("data", SHIPPED)
+    path = resolve_data(data)
+    if not args.data and train.get("data_sha256") not in (None, file_sha256(path)):
+        print(f"warning: {path} has changed since the run was trained (its SHA-256 differs): "
+              "the split is not the run's", file=sys.stderr)
+    splits = load_splits(path, ckpt.model_config.block_size, train.get("seed", args.seed),
+                         lowercase=train.get("lowercase", args.lowercase))
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{args.checkpoint}: the vocabulary of {data} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
     return {"model": ckpt.build_model(), "config": ckpt.model_config, "splits": splits, "data": data,
@@ -79,9 +60,9 @@ def _from_checkpoint(args: argparse.Namespace) -> dict:
 
 
 def _fresh(args: argparse.Namespace, generator: microtorch.Generator) -> dict:
-    data = args.data or str(DEFAULT_DATA_PATH)
-    splits = load_splits(data, args.block_size, args.seed)
-    config = _model_config(args, len(splits.vocab))
+    data = args.data or SHIPPED
+    splits = load_splits(resolve_data(data), args.block_size, args.seed, lowercase=args.lowercase)
+    config = O.model_config(args, len(splits.vocab))
     model = build_model(config, generator)
     if args.bias_before_batchnorm:
         add_bias_before_batchnorm(model, generator)
@@ -115,8 +96,9 @@ def look(model: nn.Sequential, Xb, Yb, title: str, out: Path, tag: str, threshol
     return report
 
 
-def train(run: dict, args: argparse.Namespace, generator: microtorch.Generator, echo: Echo) -> dict:
-    """--steps of SGD with the update:data recorder; returns the numbers of the training."""
+def train(run: dict, args: argparse.Namespace, generator: microtorch.Generator, echo: Echo, initial_loss: float) -> dict:
+    """--steps of SGD with the update:data recorder; returns the numbers of the training.
+    Stops (LossDiverged) if the loss becomes non-finite or explodes past explosion_limit."""
     model, (X, Y) = run["model"], run["splits"].train
     decay_at = args.lr_decay_at if args.lr_decay_at is not None else run["step"] + args.steps // 2
     lr_at = lr_schedule(args.lr, args.lr_final, decay_at)
@@ -124,7 +106,8 @@ def train(run: dict, args: argparse.Namespace, generator: microtorch.Generator, 
     optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
     t0 = time.perf_counter()
     losses = train_steps(model, X, Y, optimizer, args.steps, args.batch_size, lr_at, generator,
-                         start_step=run["step"], callback=recorder)
+                         start_step=run["step"], callback=recorder,
+                         max_loss=explosion_limit(len(run["splits"].vocab), initial_loss))
     seconds = time.perf_counter() - t0
     run["losses"].extend(losses)
     result = {"steps": args.steps, "seconds": seconds, "lr": args.lr, "lr_final": args.lr_final, "lr_decay_at": decay_at,
@@ -141,7 +124,8 @@ def diagnose(args: argparse.Namespace, echo: Echo) -> dict:
     """Both looks (and the training between them); returns everything for report.json."""
     generator = microtorch.Generator().manual_seed(args.seed)
     run = _from_checkpoint(args) if args.checkpoint else _fresh(args, generator)
-    args.out.mkdir(parents=True, exist_ok=True)
+    with named_errors(args.out):
+        args.out.mkdir(parents=True, exist_ok=True)
     Xb, Yb = D.probe_batch(*run["splits"].train, args.probe_batch, args.seed)
     echo(f"model: {run['config']}\nlooking at a batch of {args.probe_batch} training examples of {run['data']}\n")
     result = {"config": run["config"].to_dict(), "source": run["what"], "data": str(run["data"]), "seed": args.seed,
@@ -149,7 +133,7 @@ def diagnose(args: argparse.Namespace, echo: Echo) -> dict:
     tag = "checkpoint" if args.checkpoint else "init"
     result[tag] = look(run["model"], Xb, Yb, run["what"], args.out, tag, args.threshold, echo).to_dict()
     if args.steps > 0:
-        result["training"] = train(run, args, generator, echo)
+        result["training"] = train(run, args, generator, echo, result[tag]["loss"]["loss"])
         echo()
         title = f"after {run['step'] + args.steps} steps of training"
         result["trained"] = look(run["model"], Xb, Yb, title, args.out, "trained", args.threshold, echo).to_dict()
@@ -165,52 +149,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m makemore.diagnose", description=__doc__.split("\n\n")[0])
     g = p.add_argument_group("what to look at")
     g.add_argument("--checkpoint", metavar="RUN_DIR", help="a training run's folder, instead of a fresh model")
-    g.add_argument("--data", default=None, help=f"word list (default: the run's, or {DEFAULT_DATA_PATH.name})")
-    g.add_argument("--out", type=Path, default=None, help="output folder (default: runs/diagnose-<timestamp>)")
-    g.add_argument("--seed", type=int, default=42,
-                   help="seed of the split, the weights, the probe batch and the batches (default: %(default)s)")
-    g.add_argument("--probe-batch", type=int, default=32,
+    O.add_data_options(g, default=None, help=f"the run's, or {SHIPPED}")
+    g.add_argument("--out", type=O.folder, default=None, help="output folder (default: runs/diagnose-<timestamp>)")
+    O.add_seed_option(g, "seed of the split, the weights, the probe batch and the batches")
+    g.add_argument("--probe-batch", type=O.int_at_least(1), default=32,
                    help="training examples in the batch that is traced (default: %(default)s)")
-    g.add_argument("--threshold", type=float, default=D.SATURATION_THRESHOLD,
+    g.add_argument("--threshold", type=O.ranged(0.0, 1.0), default=D.SATURATION_THRESHOLD,
                    help="|tanh| above this is saturated (default: %(default)s)")
     g = p.add_argument_group("model (ignored with --checkpoint)")
-    g.add_argument("--block-size", type=int, default=3, help="characters of context (default: %(default)s)")
-    g.add_argument("--n-embd", type=int, default=10, help="embedding size per character (default: %(default)s)")
-    g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer (default: %(default)s)")
-    g.add_argument("--n-layers", type=int, default=1,
-                   help="hidden [Linear, (BatchNorm1d), Tanh] blocks (default: %(default)s)")
-    g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
-    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming",
-                   help="weight initialisation (default: %(default)s)")
-    g.add_argument("--gain", type=number, default=None, help="kaiming gain, e.g. 1, 5/3, 3 (default: 5/3)")
-    g.add_argument("--output-scale", type=number, default=None, help="scale of the last weight (default: 0.01)")
-    g.add_argument("--bn-momentum", type=float, default=0.001,
-                   help="BatchNorm1d's momentum for the running statistics (default: %(default)s)")
+    O.add_model_options(g)
     g.add_argument("--bias-before-batchnorm", action="store_true",
                    help="give each Linear before a BatchNorm a bias, to see it reported dead")
     g = p.add_argument_group("training (optional)")
-    g.add_argument("--steps", type=int, default=0,
-                   help="SGD steps after the first look, then a second look (default: %(default)s)")
-    g.add_argument("--batch-size", type=int, default=32, help="examples per step (default: %(default)s)")
-    g.add_argument("--lr", type=float, default=0.1, help="learning rate before the decay (default: %(default)s)")
-    g.add_argument("--lr-final", type=float, default=0.01, help="learning rate after the decay (default: %(default)s)")
-    g.add_argument("--lr-decay-at", type=int, default=None, help="step of the decay (default: half the steps)")
-    g.add_argument("--every", type=int, default=1, help="steps between update:data records (default: %(default)s)")
+    O.add_training_options(g, 0, "SGD steps after the first look, then a second look (default: %(default)s)")
+    g.add_argument("--every", type=O.int_at_least(1), default=1, help="steps between update:data records (default: %(default)s)")
     return p
 
 
-_MODEL_OPTIONS = ("block_size", "n_embd", "n_hidden", "n_layers", "no_batchnorm", "init", "gain", "output_scale",
-                  "bn_momentum", "bias_before_batchnorm")
-
-
 def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    for name in ("probe_batch", "batch_size", "every"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.steps < 0:
-        p.error("--steps must be at least 0")
+    if args.steps > 0 and not args.checkpoint:
+        O.check_batchnorm_batch(p, args)
     if args.checkpoint:
-        ignored = [n for n in _MODEL_OPTIONS if getattr(args, n) != p.get_default(n)]
+        ignored = O.changed_options(p, args, (*O.MODEL_OPTIONS, "bias_before_batchnorm"))
         if ignored:
             print(f"warning: --checkpoint takes the model from the run, ignoring: {', '.join(ignored)}", file=sys.stderr)
 
@@ -220,18 +180,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_args(parser, args)
-    args.out = args.out or default_out("diagnose")
+    args.out = args.out or O.default_out("diagnose")
     echo = Echo()
     try:
         result = diagnose(args, echo)
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        commit_bytes(args.out / "report.json", json.dumps(result, indent=1).encode())
+        commit_bytes(args.out / "report.txt", ("\n".join(echo.lines) + "\n").encode())
+    except (CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except NonFiniteLoss as e:
-        print(f"error: the loss became {e.value} at step {e.step} of the training; try a smaller --lr", file=sys.stderr)
+    except LossDiverged as e:
+        print(f"error: {e.describe()} of the training; try a smaller --lr", file=sys.stderr)
         return 1
-    (args.out / "report.json").write_text(json.dumps(result, indent=1))
-    (args.out / "report.txt").write_text("\n".join(echo.lines) + "\n")
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, FileNotFoundError) and e.filename is None else 1
     print(f"\nwrote report.json, report.txt and the figures to {args.out}")
     return 0
 

@@ -4,53 +4,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 
 import microtorch
-import microtorch.nn.functional as F
-from microtorch import nn
 
+from . import options as O
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import Vocabulary, load_train_words
+from .data import DataError, file_sha256, load_train_words, resolve_data
+from .sampling import MAX_LENGTH, format_samples, sample_names
 
-MAX_LENGTH = 100  # a safety stop for a model that never predicts the end token
+__all__ = ["sample_names", "format_samples", "MAX_LENGTH", "main"]
 
-
-@microtorch.no_grad()
-def sample_names(model: nn.Module, vocab: Vocabulary, block_size: int, n: int,
-                 generator: microtorch.Generator, max_length: int = MAX_LENGTH) -> list[str]:
-    """n names, one character at a time from the model's softmax until '.', in eval mode."""
-    was_training = model.training
-    model.eval()
-    names = []
-    try:
-        for _ in range(n):
-            context, out = [0] * block_size, []
-            while len(out) < max_length:
-                probs = F.softmax(model(microtorch.tensor([context])), dim=1)
-                ix = microtorch.multinomial(probs, 1, generator=generator).item()
-                if ix == 0:
-                    break
-                out.append(ix)
-                context = context[1:] + [ix]
-            names.append(vocab.decode(out))
-    finally:
-        model.train(was_training)
-    return names
-
-
-def format_samples(names: Iterable[str], train_words: set[str] | None) -> str:
-    """One name a line, marked '(in train)' or '(new)' when the training words are known."""
-    if train_words is None:
-        return "\n".join(names)
-    return "\n".join(f"{name} ({'in train' if name in train_words else 'new'})" for name in names)
+SAMPLE_CHUNK = 1000  # names sampled and printed at a time
 
 
 def _train_words(train_args: dict | None) -> set[str] | None:
-    """The run's training split, or None (with a warning) if its word list is gone or unknown."""
+    """The run's training split, or None (with a warning) if its word list is gone, changed or unknown."""
     try:
-        path, seed = train_args["data"], train_args["seed"]
-        return set(load_train_words(path, seed))
+        spec, seed = train_args["data"], train_args["seed"]
+        path = resolve_data(spec, log=lambda text: print(text, file=sys.stderr))
+        sha = train_args.get("data_sha256")
+        if sha is not None and file_sha256(path) != sha:
+            raise DataError(f"{path} has changed since the run started (its SHA-256 differs)")
+        return set(load_train_words(path, seed, train_args.get("lowercase", False)))
     except (KeyError, TypeError):
         problem = "the checkpoint does not record its word list and seed"
     except (OSError, ValueError) as e:
@@ -62,9 +37,9 @@ def _train_words(train_args: dict | None) -> set[str] | None:
 def main(argv: list[str] | None = None) -> int:
     """The command line: print -n names sampled from RUN_DIR's checkpoint; 2 on a bad run folder."""
     p = argparse.ArgumentParser(prog="python -m makemore.sample", description="Sample names from a trained makemore run.")
-    p.add_argument("run_dir", help="the run folder (holding checkpoint.json and checkpoint.npz)")
-    p.add_argument("-n", type=int, default=20, help="how many names (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=42, help="seed of the sampling generator (default: %(default)s)")
+    p.add_argument("run_dir", help="the run folder (holding checkpoint.npz)")
+    p.add_argument("-n", type=O.int_at_least(0), default=20, help="how many names (default: %(default)s)")
+    O.add_seed_option(p, "seed of the sampling generator")
     args = p.parse_args(argv)
     try:
         ckpt = load_checkpoint(args.run_dir)
@@ -72,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     model = ckpt.build_model()
-    names = sample_names(model, ckpt.vocab, ckpt.model_config.block_size, args.n, microtorch.Generator().manual_seed(args.seed))
-    print(format_samples(names, _train_words(ckpt.config.get("train"))))
+    train_words = _train_words(ckpt.config.get("train"))
+    generator = microtorch.Generator().manual_seed(args.seed)
+    for start in range(0, args.n, SAMPLE_CHUNK):  # printed as they come: memory does not grow with -n
+        names = sample_names(model, ckpt.vocab, ckpt.model_config.block_size, min(SAMPLE_CHUNK, args.n - start), generator)
+        print(format_samples(names, train_words), flush=True)
     return 0
 
 

@@ -21,114 +21,24 @@ from typing import Callable
 import numpy as np
 
 import microtorch
-import microtorch.nn.functional as F
 from microtorch import nn
 
-from .checkpoint import JSON_NAME, CheckpointError, load_checkpoint, save_checkpoint
-from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_train_words
+from . import options as O
+from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint, saved_step
+from .data import (LECTURE, SHIPPED, DataError, Splits, file_sha256, load_splits, load_words, resolve_data,
+                   split_words, vocabulary_report)
 from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch
-from .model import ModelConfig, build_model, calibrate_batchnorm, count_parameters
-from .sample import format_samples, sample_names
+from .files import commit_bytes, named_errors, os_error_line, remove_stale_temporaries
+from .lock import RunLock, RunLocked
+from .loop import (PROGRESS_EVERY, LossDiverged, NonFiniteLoss, evaluate, explosion_limit, lr_schedule, split_losses,
+                   train_steps)
+from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters
+from .sampling import format_samples, sample_names
 
-__all__ = ["train_steps", "lr_schedule", "evaluate", "calibrate_batchnorm", "NonFiniteLoss", "main"]
+__all__ = ["train_steps", "lr_schedule", "evaluate", "split_losses", "calibrate_batchnorm", "NonFiniteLoss", "main"]
 
 METRICS_CHUNK = 1000    # steps between appends to metrics.csv (and Ctrl-C checks)
-PROGRESS_EVERY = 100    # steps between calls of on_progress
 PROGRESS_SECONDS = 0.5  # the terminal line is redrawn at most this often
-
-
-class NonFiniteLoss(FloatingPointError):
-    """The loss became NaN or infinite; the update of that step was not applied."""
-
-    def __init__(self, step: int, value: float):
-        super().__init__(f"loss is {value} at step {step}")
-        self.step, self.value = step, value
-
-
-# ----------------------------------------------------------------------------
-# the loop
-
-def lr_schedule(lr: float, lr_final: float, decay_at: int) -> Callable[[int], float]:
-    """The lecture's step decay: lr before step decay_at, lr_final from then on."""
-    return lambda step: lr if step < decay_at else lr_final
-
-
-def train_steps(
-    model: nn.Module,
-    X: microtorch.Tensor,
-    Y: microtorch.Tensor,
-    optimizer: microtorch.optim.Optimizer,
-    steps: int,
-    batch_size: int,
-    lr_at: Callable[[int], float],
-    generator: microtorch.Generator,
-    start_step: int = 0,
-    callback: Callable | None = None,
-    on_progress: Callable[[int, list[float]], None] | None = None,
-    losses: list[float] | None = None,
-) -> list[float]:
-    """Run `steps` minibatch SGD steps numbered start_step, start_step + 1, ...; returns the losses.
-
-    Each step draws batch_size random examples with generator, does forward, cross-entropy,
-    backward and optimizer.step(). callback(step, model, optimizer, lr, loss) runs after each
-    update; on_progress(step, losses) every PROGRESS_EVERY steps. Losses are appended to
-    `losses` if given, so a caller keeps the completed steps even when the loop is interrupted.
-    Raises NonFiniteLoss (before applying that step's update) if the loss is NaN or infinite.
-    """
-    losses = [] if losses is None else losses
-    Xa, Ya = X.numpy(), Y.numpy()
-    n = len(Ya)
-    groups = optimizer.param_groups
-    lr = None
-    model.train()
-    for step in range(start_step, start_step + steps):
-        ix = microtorch.randint(0, n, (batch_size,), generator=generator)._array
-        loss = F.cross_entropy(model(microtorch.from_numpy(Xa[ix])), microtorch.from_numpy(Ya[ix]))
-        value = loss.item()
-        if not math.isfinite(value):
-            raise NonFiniteLoss(step, value)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        step_lr = lr_at(step)
-        if step_lr != lr:
-            lr = step_lr
-            for group in groups:
-                group["lr"] = lr
-        optimizer.step()
-        losses.append(value)
-        if callback is not None:
-            callback(step, model, optimizer, lr, value)
-        if on_progress is not None and (step + 1) % PROGRESS_EVERY == 0:
-            on_progress(step + 1, losses)
-    return losses
-
-
-# ----------------------------------------------------------------------------
-# evaluation
-
-@microtorch.no_grad()
-def evaluate(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor) -> float:
-    """The mean loss over (X, Y) in one forward, in eval mode (running BatchNorm statistics)."""
-    was_training = model.training
-    model.eval()
-    try:
-        return F.cross_entropy(model(X), Y).item()
-    finally:
-        model.train(was_training)
-
-
-def split_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str, float]:
-    """Train/val (and test) loss with the running statistics, then with calibrated ones.
-
-    The model's running statistics are restored afterwards."""
-    names = ["train", "val"] + (["test"] if test else [])
-    result = {f"{name}_loss": evaluate(model, *getattr(splits, name)) for name in names}
-    buffers = {k: v.numpy().copy() for k, v in model.named_buffers()}
-    calibrate_batchnorm(model, splits.train[0])
-    result.update({f"{name}_loss_calibrated": evaluate(model, *getattr(splits, name)) for name in names})
-    for name, buffer in model.named_buffers():
-        buffer.copy_(buffers[name])
-    return result
 
 
 # ----------------------------------------------------------------------------
@@ -178,23 +88,51 @@ def _duration(seconds: float) -> str:
     return f"{m // 60}:{m % 60:02d}:{s:02d}"
 
 
+METRICS_NAME = "metrics.csv"
+METRICS_HEADER = "step,loss,lr\n"
+
+
+def metrics_rows(start_step: int, losses: list[float], lr_at: Callable[[int], float]) -> list[str]:
+    """One 'step,loss,lr' row per step."""
+    return [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+
+
 def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float]) -> None:
     """Append one 'step,loss,lr' row per step (header first if the file is new)."""
-    rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
-    with open(path, "a") as f:
+    rows = metrics_rows(start_step, losses, lr_at)
+    with named_errors(path), open(path, "a") as f:
         if f.tell() == 0:
-            f.write("step,loss,lr\n")
+            f.write(METRICS_HEADER)
         f.writelines(rows)
 
 
-def truncate_metrics(path: Path, step: int) -> None:
-    """Drop rows for steps >= step (written after the checkpoint a resumed run starts from)."""
-    if not path.exists():
-        return
-    lines = path.read_text().splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) < step]
-    if len(kept) != len(lines):
-        path.write_text("".join(kept))
+def sync_metrics(path: Path, losses: list[float], lr_at: Callable[[int], float]) -> str | None:
+    """Make metrics.csv hold exactly the checkpoint's steps before a resumed run appends to it.
+
+    Rows after the checkpoint's step (written before a kill) are dropped. A missing, short or
+    damaged file (or one that disagrees with the checkpoint's loss history) is rewritten from
+    that history; the returned warning says what was wrong (None if the file was in order)."""
+    expected = [METRICS_HEADER] + metrics_rows(0, losses, lr_at)
+    try:
+        with named_errors(path):
+            lines = path.read_text().splitlines(keepends=True)
+    except FileNotFoundError:
+        lines, problem = None, "missing"
+    except (UnicodeDecodeError, ValueError):
+        lines, problem = None, "not text"
+    if lines is not None:
+        kept = lines[:len(expected)]
+        if kept == expected:
+            if len(lines) > len(expected):
+                commit_bytes(path, "".join(expected).encode())
+            return None
+        if len(kept) < len(expected) and kept == expected[:len(kept)]:
+            problem = f"short ({max(len(kept) - 1, 0)} of {len(losses)} rows)"
+        else:
+            bad = next(i for i, (a, b) in enumerate(zip(kept, expected)) if a != b)
+            problem = f"damaged or from another run at line {bad + 1} ({kept[bad].strip()[:40]!r})"
+    commit_bytes(path, "".join(expected).encode())
+    return f"warning: {path} was {problem}; rewrote it from the checkpoint's loss history ({len(losses)} steps)"
 
 
 # ----------------------------------------------------------------------------
@@ -203,7 +141,7 @@ def truncate_metrics(path: Path, step: int) -> None:
 @dataclass
 class Run:
     dir: Path
-    train_args: dict        # data, steps, batch_size, lr, lr_decay_at, lr_final, seed
+    train: O.TrainConfig
     model_config: ModelConfig
     splits: Splits
     train_words: list[str]
@@ -215,88 +153,97 @@ class Run:
 
     @property
     def config(self) -> dict:
-        return {"model": self.model_config.to_dict(), "train": self.train_args}
+        return {"model": self.model_config.to_dict(), "train": self.train.to_dict()}
 
     @property
     def lr_at(self) -> Callable[[int], float]:
-        a = self.train_args
-        return lr_schedule(a["lr"], a["lr_final"], a["lr_decay_at"])
+        return self.train.lr_at
 
     def save(self) -> None:
         save_checkpoint(self.dir, self.model, self.optimizer, config=self.config, vocab=self.splits.vocab,
                         step=len(self.losses), generator=self.generator, losses=self.losses, extra=self.extra)
 
 
-def _load_data(path: str, block_size: int, seed: int) -> tuple[Splits, list[str]]:
-    """The splits and the training words (for marking samples as seen or new)."""
-    return load_splits(path, block_size, seed), load_train_words(path, seed)
+def _data_spec(data: str, path: Path) -> str:
+    """What a run records as its data: the keyword of a known list, else the file's absolute path."""
+    return data if data in (SHIPPED, LECTURE) else str(path.resolve())
 
 
-def _model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
-    return ModelConfig(
-        vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd, n_hidden=args.n_hidden,
-        n_layers=args.n_layers, batchnorm=not args.no_batchnorm, init=args.init, gain=args.gain,
-        output_scale=args.output_scale, batchnorm_output=args.batchnorm_output, bn_momentum=args.bn_momentum,
-    )
-
-
-def new_run(args: argparse.Namespace) -> Run:
+def new_run(args: argparse.Namespace, run_dir: Path) -> Run:
     """A fresh run from the command line: data, model, optimizer, generator seeded with --seed."""
-    run_dir = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
-    if (run_dir / JSON_NAME).exists():
-        raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
-    steps = args.steps if args.steps is not None else 200_000
-    train_args = {"data": str(Path(args.data).resolve()), "steps": steps, "batch_size": args.batch_size, "lr": args.lr,
-                  "lr_decay_at": args.lr_decay_at if args.lr_decay_at is not None else steps // 2,
-                  "lr_final": args.lr_final, "seed": args.seed}
-    splits, train_words = _load_data(args.data, args.block_size, args.seed)
-    config = _model_config(args, len(splits.vocab))
+    path = resolve_data(args.data)
+    sha = file_sha256(path)
+    words = load_words(path, args.lowercase)
+    splits = load_splits(path, args.block_size, args.seed, words=words)
+    print("\n".join(vocabulary_report(words, splits.vocab)))
+    train = O.train_config(args, _data_spec(args.data, path), sha)
+    config = O.model_config(args, len(splits.vocab))
     generator = microtorch.Generator().manual_seed(args.seed)
     model = build_model(config, generator)
     optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return Run(run_dir, train_args, config, splits, train_words, model, optimizer, generator, [], {"train_seconds": 0.0})
+    return Run(run_dir, train, config, splits, split_words(words, args.seed)[0], model, optimizer, generator, [],
+               {"train_seconds": 0.0})
 
 
-_TRAIN_ARGS = ("data", "steps", "batch_size", "lr", "lr_decay_at", "lr_final", "seed")
+def check_data(train: O.TrainConfig, accept_changed: bool) -> Path:
+    """The run's word list, checked against the SHA-256 it had when the run started.
+
+    A changed list is refused (its split would differ: validation words could land in training)
+    unless accept_changed, which warns and records the new checksum."""
+    path = resolve_data(train.data)
+    sha = file_sha256(path)
+    if train.data_sha256 is not None and sha != train.data_sha256:
+        what = (f"{path} has changed since the run started (SHA-256 {sha[:16]}..., the run's "
+                f"{train.data_sha256[:16]}...): its split would differ, and validation words could land in training")
+        if not accept_changed:
+            raise DataError(f"{what}. Restore the file, or pass --accept-changed-data to go on with it")
+        print(f"warning: {what}; going on with it (--accept-changed-data)", file=sys.stderr)
+        train.data_sha256 = sha
+    return path
 
 
-def _restore(run_dir: Path) -> Run:
-    """A run as its checkpoint left it (the data re-read and checked against the vocabulary)."""
+def _restore(run_dir: Path, accept_changed_data: bool = False) -> Run:
+    """A run as its checkpoint left it (the data re-read and checked against its checksum and the vocabulary)."""
     ckpt = load_checkpoint(run_dir)
-    train_args = ckpt.config.get("train")
-    missing = [k for k in _TRAIN_ARGS if k not in train_args] if isinstance(train_args, dict) else list(_TRAIN_ARGS)
-    if missing:
-        raise CheckpointError(f"{run_dir / JSON_NAME}: the training settings (config.train) lack {', '.join(missing)}")
-    splits, train_words = _load_data(train_args["data"], ckpt.model_config.block_size, train_args["seed"])
+    where = run_dir / CHECKPOINT_NAME
+    try:
+        train = O.TrainConfig.from_dict(ckpt.config.get("train"))
+    except KeyError as e:
+        raise CheckpointError(f"{where}: the training settings (config.train) lack {e.args[0]}") from None
+    except (TypeError, AttributeError):
+        raise CheckpointError(f"{where}: the training settings (config.train) are missing or not a dict") from None
+    path = check_data(train, accept_changed_data)
+    words = load_words(path, train.lowercase)
+    splits = load_splits(path, ckpt.model_config.block_size, train.seed, words=words)
     if splits.vocab != ckpt.vocab:
-        raise CheckpointError(f"{run_dir}: the vocabulary of {train_args['data']} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
+        raise CheckpointError(f"{run_dir}: the vocabulary of {path} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
     model = build_model(ckpt.model_config, microtorch.Generator())
-    optimizer = microtorch.optim.SGD(model.parameters(), lr=train_args["lr"])
+    optimizer = microtorch.optim.SGD(model.parameters(), lr=train.lr)
     generator = microtorch.Generator()
     ckpt.restore(model, optimizer, generator)
-    return Run(run_dir, dict(train_args), ckpt.model_config, splits, train_words, model, optimizer, generator,
-               list(ckpt.losses), dict(ckpt.extra))
+    return Run(run_dir, train, ckpt.model_config, splits, split_words(words, train.seed)[0], model, optimizer,
+               generator, list(ckpt.losses), dict(ckpt.extra))
 
 
-_FIXED_ON_RESUME = ("data", "batch_size", "lr", "lr_decay_at", "lr_final", "seed", "block_size", "n_embd", "n_hidden",
-                    "n_layers", "no_batchnorm", "init", "gain", "output_scale", "bn_momentum", "batchnorm_output", "out")
+_FIXED_ON_RESUME = ("data", "seed", "lowercase", *O.TRAINING_OPTIONS, *O.MODEL_OPTIONS, "out")
 
 
 def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run:
     """The run in --resume, to be trained up to --steps (default: its own total)."""
-    ignored = [name for name in _FIXED_ON_RESUME if getattr(args, name) != parser.get_default(name)]
+    ignored = O.changed_options(parser, args, _FIXED_ON_RESUME)
     if ignored:
         print(f"warning: --resume takes these settings from the checkpoint, ignoring: {', '.join(ignored)}", file=sys.stderr)
-    run = _restore(Path(args.resume))
+    run = _restore(Path(args.resume), args.accept_changed_data)
     if args.steps is not None:
         if args.steps < len(run.losses):
             raise SystemExit(f"error: --steps {args.steps} is below the checkpoint's step {len(run.losses)}")
-        run.train_args["steps"] = args.steps
-    truncate_metrics(run.dir / "metrics.csv", len(run.losses))
-    a = run.train_args
-    print(f"resuming {run.dir} at step {len(run.losses)} of {a['steps']} "
-          f"(lr {a['lr']:g}, {a['lr_final']:g} from step {a['lr_decay_at']}, as the run was started)")
+        run.train.steps = args.steps
+    warning = sync_metrics(run.dir / METRICS_NAME, run.losses, run.lr_at)
+    if warning:
+        print(warning, file=sys.stderr)
+    a = run.train
+    print(f"resuming {run.dir} at step {len(run.losses)} of {a.steps} "
+          f"(lr {a.lr:g}, {a.lr_final:g} from step {a.lr_decay_at}, as the run was started)")
     return run
 
 
@@ -305,10 +252,11 @@ def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run
 
 def check_initial_loss(run: Run) -> None:
     """Print the predicted and measured initial loss; warn if they are more than LOSS_GAP_TOLERANCE apart."""
-    batch = probe_batch(*run.splits.train, run.train_args["batch_size"], run.train_args["seed"])
+    batch = probe_batch(*run.splits.train, run.train.batch_size, run.train.seed)
     predicted = expected_initial_loss(run.model_config.vocab_size)
     measured = initial_loss_check(run.model, *batch)["loss"]  # in train mode, as the first step sees it
-    run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured)
+    run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured,
+                     max_loss=explosion_limit(run.model_config.vocab_size, measured))
     print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
     if not abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
         print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
@@ -319,8 +267,8 @@ def check_initial_loss(run: Run) -> None:
 def _deferred_sigint():
     """While active, a first Ctrl-C only sets flag['stop'] (the loop stops at the next chunk
     boundary, between steps); a second one sets flag['hard'] and raises KeyboardInterrupt at
-    once, possibly in the middle of a step, but not while flag['saving'] (a checkpoint's two
-    files must come from the same save; the caller checks flag['hard'] after saving)."""
+    once, possibly in the middle of a step, but not while flag['saving'] (a save in progress is
+    finished, so the checkpoint is the newest state; the caller checks flag['hard'] after it)."""
     flag = {"stop": False, "hard": False, "saving": False}
 
     def handler(signum, frame):
@@ -353,7 +301,7 @@ def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callabl
 
     Returns 'done', 'interrupted' (checkpoint saved), or 'killed' (a second Ctrl-C) and
     'nonfinite' (both keep the last good checkpoint)."""
-    total = run.train_args["steps"]
+    total = run.train.steps
     progress = Progress(total, len(run.losses), log_every, run.lr_at)
     status = "done"
     with _deferred_sigint() as flag:
@@ -374,7 +322,7 @@ def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callabl
     if status == "interrupted":
         print(f"\ninterrupted at step {len(run.losses)}; checkpoint saved. Resume with:\n{resume}")
     elif status == "killed":
-        print(f"\nstopped at once; the last checkpoint (step {_saved_step(run.dir)}) is kept. Resume with:\n{resume}")
+        print(f"\nstopped at once; the last checkpoint (step {saved_step(run.dir)}) is kept. Resume with:\n{resume}")
     return status
 
 
@@ -382,26 +330,19 @@ def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progr
     """Train from the current step up to `stop` and append the metrics; returns the status."""
     step, t0, status = len(run.losses), time.perf_counter(), "done"
     try:
-        train_steps(run.model, *run.splits.train, run.optimizer, stop - step, run.train_args["batch_size"], run.lr_at,
-                    run.generator, start_step=step, callback=callback, on_progress=progress, losses=run.losses)
+        train_steps(run.model, *run.splits.train, run.optimizer, stop - step, run.train.batch_size, run.lr_at,
+                    run.generator, start_step=step, callback=callback, on_progress=progress, losses=run.losses,
+                    max_loss=run.extra.get("max_loss"))
     except KeyboardInterrupt:  # a callback's, or a second Ctrl-C (maybe half-way through a step)
         status = "killed" if flag["hard"] else "interrupted"
-    except NonFiniteLoss as e:
+    except LossDiverged as e:
         status = "nonfinite"
         progress.close()
-        print(f"error: the loss became {e.value} at step {e.step}; stopping. The last good checkpoint "
-              f"(step {_saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
+        print(f"error: {e.describe()}; stopping. The last good checkpoint "
+              f"(step {saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
     run.extra["train_seconds"] += time.perf_counter() - t0
     append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at)
     return "interrupted" if status == "done" and flag["stop"] else status
-
-
-def _saved_step(run_dir: Path) -> int | str:
-    """The step of the checkpoint on disk, or 'none'."""
-    try:
-        return json.loads((run_dir / JSON_NAME).read_text())["step"]
-    except (OSError, ValueError, KeyError):
-        return "none"
 
 
 # ----------------------------------------------------------------------------
@@ -413,7 +354,8 @@ def report_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str,
     names = ["train", "val"] + (["test"] if test else [])
     print("losses (eval mode)      " + "  ".join(f"{n:>6}" for n in names))
     print("  running statistics    " + "  ".join(f"{losses[n + '_loss']:6.4f}" for n in names))
-    print("  calibrated statistics " + "  ".join(f"{losses[n + '_loss_calibrated']:6.4f}" for n in names))
+    if f"{names[0]}_loss_calibrated" in losses:
+        print("  calibrated statistics " + "  ".join(f"{losses[n + '_loss_calibrated']:6.4f}" for n in names))
     return losses
 
 
@@ -422,7 +364,7 @@ def finish(run: Run, args: argparse.Namespace) -> dict:
     losses = report_losses(run.model, run.splits, args.test)
     plot_losses({"train (minibatch)": run.losses}, run.dir / "loss.png")
     names = sample_names(run.model, run.splits.vocab, run.model_config.block_size, args.samples,
-                         microtorch.Generator().manual_seed(run.train_args["seed"]))
+                         microtorch.Generator().manual_seed(run.train.seed))
     print(format_samples(names, set(run.train_words)))
     seconds = run.extra["train_seconds"]
     summary = {
@@ -437,14 +379,14 @@ def finish(run: Run, args: argparse.Namespace) -> dict:
         "note": "the checkpoint keeps the running BatchNorm statistics; *_calibrated losses use "
                 "statistics of the whole training set (calibrate_batchnorm)",
     }
-    (run.dir / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"wrote {run.dir}/summary.json, loss.png, metrics.csv, checkpoint.npz/.json")
+    commit_bytes(run.dir / "summary.json", json.dumps(summary, indent=1).encode())
+    print(f"wrote {run.dir}/summary.json, loss.png, {METRICS_NAME}, {CHECKPOINT_NAME}")
     return summary
 
 
 def eval_only(args: argparse.Namespace) -> int:
     """Load a run's checkpoint and report its losses, without training."""
-    run = _restore(Path(args.eval_only))
+    run = _restore(Path(args.eval_only), args.accept_changed_data)
     print(f"{run.dir}: step {len(run.losses)}, {count_parameters(run.model)} parameters")
     report_losses(run.model, run.splits, args.test)
     return 0
@@ -459,70 +401,79 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the makemore character MLP (the lecture's BatchNorm MLP by default) on microtorch.",
     )
     g = p.add_argument_group("data and run")
-    g.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: the shipped data/names.txt)")
-    g.add_argument("--out", default=None, help="run folder (default: runs/<timestamp>)")
-    g.add_argument("--seed", type=int, default=42, help="seed of the split, the initial weights and the batches (default: %(default)s)")
-    g.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint, up to --steps")
-    g.add_argument("--eval-only", metavar="RUN_DIR", help="report the losses of this run's checkpoint, without training")
-    g = p.add_argument_group("optimisation")
-    g.add_argument("--steps", type=int, default=None, help="total number of steps (default: 200000, or the resumed run's)")
-    g.add_argument("--batch-size", type=int, default=32, help="examples per step (default: %(default)s)")
-    g.add_argument("--lr", type=float, default=0.1, help="learning rate before --lr-decay-at (default: %(default)s)")
-    g.add_argument("--lr-decay-at", type=int, default=None, help="step from which the learning rate is --lr-final (default: half the steps)")
-    g.add_argument("--lr-final", type=float, default=0.01, help="learning rate after the decay (default: %(default)s)")
-    g = p.add_argument_group("model")
-    g.add_argument("--block-size", type=int, default=3, help="characters of context (default: %(default)s)")
-    g.add_argument("--n-embd", type=int, default=10, help="embedding size (default: %(default)s)")
-    g.add_argument("--n-hidden", type=int, default=200, help="units per hidden layer (default: %(default)s)")
-    g.add_argument("--n-layers", type=int, default=1, help="hidden [Linear, BatchNorm1d, Tanh] blocks (default: %(default)s)")
-    g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
-    g.add_argument("--batchnorm-output", action="store_true", help="a BatchNorm1d after the last Linear")
-    g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming",
-                   help="weight initialisation; 'naive' is the lecture's overconfident N(0,1) start (default: %(default)s)")
-    g.add_argument("--gain", type=float, default=None, help="kaiming gain (default: 5/3, tanh's)")
-    g.add_argument("--output-scale", type=float, default=None,
-                   help="scale of the last layer at init (default: 0.01 on its weight, or 0.1 on the output BatchNorm's gain)")
-    g.add_argument("--bn-momentum", type=float, default=0.001, help="BatchNorm running-statistics momentum (default: %(default)s)")
+    O.add_data_options(g)
+    g.add_argument("--out", type=O.folder, default=None, help="run folder (default: runs/<timestamp>)")
+    O.add_seed_option(g, "seed of the split, the initial weights and the batches")
+    g.add_argument("--resume", type=O.run_folder, metavar="RUN_DIR", help="continue this run from its checkpoint, up to --steps")
+    g.add_argument("--eval-only", type=O.run_folder, metavar="RUN_DIR",
+                   help="report the losses of this run's checkpoint, without training")
+    g.add_argument("--accept-changed-data", action="store_true",
+                   help="with --resume or --eval-only: go on although the word list's SHA-256 differs from the run's")
+    O.add_training_options(p.add_argument_group("optimisation"), None,
+                           f"total number of steps (default: {O.DEFAULT_STEPS}, or the resumed run's)")
+    O.add_model_options(p.add_argument_group("model"))
     g = p.add_argument_group("reporting")
-    g.add_argument("--samples", type=int, default=20, help="names to sample at the end (default: %(default)s)")
+    g.add_argument("--samples", type=O.int_at_least(0), default=20, help="names to sample at the end (default: %(default)s)")
     g.add_argument("--test", action="store_true", help="also report the test loss")
-    g.add_argument("--log-every", type=int, default=10_000, help="steps between progress lines when not on a terminal (default: %(default)s)")
-    g.add_argument("--checkpoint-every", type=int, default=20_000, help="steps between checkpoints (default: %(default)s)")
+    g.add_argument("--log-every", type=O.int_at_least(1), default=10_000,
+                   help="steps between progress lines when not on a terminal (default: %(default)s)")
+    g.add_argument("--checkpoint-every", type=O.int_at_least(1), default=20_000,
+                   help="steps between checkpoints (default: %(default)s)")
     return p
 
 
 def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.resume and args.eval_only:
         p.error("--resume and --eval-only exclude each other")
-    for name in ("batch_size", "log_every", "checkpoint_every"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.steps is not None and args.steps < 0:
-        p.error("--steps must be at least 0")
-    if args.batch_size < 2 and not args.no_batchnorm:
-        p.error("BatchNorm needs --batch-size of at least 2")
+    O.check_batchnorm_batch(p, args)
 
 
 def main(argv: list[str] | None = None, callback: Callable | None = None) -> int:
-    """The command line; callback(step, model, optimizer, lr, loss) is passed to the loop."""
+    """The command line; callback(step, model, optimizer, lr, loss) is passed to the loop.
+
+    Returns 0; 1 if the run could not go on (a diverging loss, an OS error such as a full disk:
+    the last good checkpoint is kept); 2 on bad input (settings, data, checkpoint, a locked
+    run folder); 130 when interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_args(parser, args)
     try:
         if args.eval_only:
             return eval_only(args)
-        run = resume_run(args, parser) if args.resume else new_run(args)
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        run_dir = Path(args.resume) if args.resume else (args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+        with named_errors(run_dir):
+            run_dir.mkdir(parents=True, exist_ok=True)
+        with RunLock(run_dir) as lock:
+            if lock.notice:
+                print(lock.notice, file=sys.stderr)
+            remove_stale_temporaries(run_dir)
+            return _train(args, parser, run_dir, callback)
+    except (CheckpointError, DataError, RunLocked) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 1
+
+
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser, run_dir: Path, callback: Callable | None) -> int:
+    """Start or resume the run in run_dir (locked by the caller), train it, and finish it."""
+    if not args.resume and (run_dir / CHECKPOINT_NAME).exists():
+        raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
+    run = resume_run(args, parser) if args.resume else new_run(args, run_dir)
     print(f"run folder {run.dir}; model {count_parameters(run.model)} parameters:\n{run.model}")
-    if not run.losses:
-        check_initial_loss(run)
-        run.save()  # step 0: a good checkpoint to fall back on
-    status = train_run(run, args.checkpoint_every, args.log_every, callback)
-    if status != "done":
-        return 1 if status == "nonfinite" else 130
-    finish(run, args)
+    try:
+        if not run.losses:
+            check_initial_loss(run)
+            run.save()  # step 0: a good checkpoint to fall back on
+        status = train_run(run, args.checkpoint_every, args.log_every, callback)
+        if status != "done":
+            return 1 if status == "nonfinite" else 130
+        finish(run, args)
+    except OSError as e:
+        print(f"\nerror: {os_error_line(e)}; the last good checkpoint (step {saved_step(run_dir)}) is kept",
+              file=sys.stderr)
+        return 1
     return 0
 
 

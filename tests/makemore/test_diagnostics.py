@@ -10,7 +10,7 @@ import pytest
 import microtorch
 from microtorch import nn
 from makemore import diagnostics as D
-from makemore.model import ModelConfig, build_model
+from makemore.models.mlp import ModelConfig, build_model
 
 
 def batch(n=256, block_size=3, vocab=27, seed=0):

@@ -6,7 +6,7 @@ import microtorch
 from makemore import sample
 from makemore.checkpoint import save_checkpoint
 from makemore.data import build_vocab
-from makemore.model import ModelConfig, build_model
+from makemore.models.mlp import ModelConfig, build_model
 from makemore.sample import format_samples, sample_names
 
 VOCAB = build_vocab(["abcdefghijklmnopqrstuvwxyz"])
@@ -78,7 +78,7 @@ def test_cli_errors(tmp_path, capsys):
     assert sample.main([str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
     assert sample.main([str(tmp_path)]) == 2
-    assert "checkpoint.json: missing" in capsys.readouterr().err
+    assert "checkpoint.npz: missing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("train_config", [{"seed": 1}, None])

@@ -6,7 +6,7 @@ import pytest
 import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
-from makemore.model import ModelConfig, build_model, calibrate_batchnorm, count_parameters
+from makemore.models.mlp import ModelConfig, build_model, calibrate_batchnorm, count_parameters
 
 LN27 = math.log(27)
 
