@@ -4,7 +4,7 @@
     import microtorch.nn.functional as F
 """
 from . import autograd
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .random import (
     Generator,
     default_generator,
@@ -76,49 +76,50 @@ from .ops import (
     unsqueeze,
     var,
 )
-from .tensor import (
-    Size,
-    Tensor,
+from .dtypes import bool_ as bool
+from .dtypes import (
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from .dtypes import float32 as float
+from .dtypes import int32 as int
+from .tensor import Size, Tensor
+from .creation import (
     allclose,
     arange,
     as_tensor,
     cat,
     concat,
-    double,
     empty,
     empty_like,
     eye,
-    float16,
-    float32,
-    float64,
     from_numpy,
     full,
     full_like,
-    half,
     histogram,
-    int8,
-    int16,
-    int32,
-    int64,
     is_tensor,
     linspace,
-    long,
     maximum,
     minimum,
     numel,
     ones,
     ones_like,
-    short,
     stack,
     tensor,
-    uint8,
     where,
     zeros,
     zeros_like,
 )
-from .tensor import bool_ as bool
-from .tensor import float32 as float
-from .tensor import int32 as int
 
 from . import nn, optim  # noqa: E402  (after the core they build on)
 

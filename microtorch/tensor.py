@@ -11,46 +11,40 @@ import math
 from collections import namedtuple
 from heapq import heappop, heappush
 from itertools import count
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
 
-from .autograd import _GradMode
-
-float16 = half = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = double = np.dtype(np.float64)
-int8 = np.dtype(np.int8)
-uint8 = np.dtype(np.uint8)
-int16 = short = np.dtype(np.int16)
-int32 = np.dtype(np.int32)
-int64 = long = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
-
-_DEFAULT_FLOAT = float32
-_PY_NUMBERS = (float, int)  # exact types: bool is not a number here
-_DTYPE_ALIASES = {float: float32, int: int64, bool: bool_}
+from .dtypes import (  # noqa: F401  (float32, _dtype, ... also importable from here, their old home)
+    _DEFAULT_FLOAT,
+    _DTYPE_ALIASES,
+    _PY_NUMBERS,
+    _category,
+    _dtype,
+    _floating,
+    _is_float,
+    _promote,
+    _promote_all,
+    _scalar_dtype,
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from .grad_mode import _GradMode
 
 _next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 Size = tuple
-
-
-def _dtype(dtype) -> np.dtype | None:
-    """Normalise a dtype argument (numpy dtype, numpy type, or Python float/int/bool)."""
-    if dtype is None:
-        return None
-    return _DTYPE_ALIASES.get(dtype) or np.dtype(dtype)
-
-
-def _is_float(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"
-
-
-def _floating(a: np.ndarray) -> np.ndarray:
-    """a itself when floating, else a in the default float dtype: PyTorch's exp, log, sqrt,
-    tanh and sigmoid of an integer or bool tensor are float32."""
-    return a if a.dtype.kind == "f" else a.astype(_DEFAULT_FLOAT)
 
 
 def _new(array: np.ndarray, parents: tuple = (), backward=None) -> "Tensor":
@@ -93,43 +87,6 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad
 
 
-def _scalar_dtype(value, like: np.dtype) -> np.dtype:
-    """PyTorch's rule for a Python scalar next to a tensor: it never widens the tensor's dtype,
-    but a float scalar makes an integer tensor's result the default float dtype."""
-    if isinstance(value, bool):
-        return like
-    if isinstance(value, int):
-        return int64 if like == bool_ else like
-    if like.kind in "fc":
-        return like
-    return _DEFAULT_FLOAT
-
-
-def _category(dtype: np.dtype) -> int:
-    return {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}[dtype.kind]
-
-
-def _promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """PyTorch's type promotion for two tensors: the higher category wins (a 0-d float64 tensor
-    makes an int tensor's result float64); a 0-d tensor does not widen a dimensioned one of the
-    same category."""
-    ca, cb = _category(a.dtype), _category(b.dtype)
-    if ca != cb:
-        return a.dtype if ca > cb else b.dtype
-    if a.ndim == 0 and b.ndim > 0:
-        return b.dtype
-    if b.ndim == 0 and a.ndim > 0:
-        return a.dtype
-    return np.promote_types(a.dtype, b.dtype)
-
-
-def _promote_all(arrays: Sequence[np.ndarray]) -> np.dtype:
-    """PyTorch's promotion of several dimensioned tensors: the highest category wins, and
-    within it the dtypes promote as usual (int8 with uint8 is int16)."""
-    top = max(_category(a.dtype) for a in arrays)
-    return np.result_type(*(a.dtype for a in arrays if _category(a.dtype) == top))
-
-
 def _as_tensor(value, like: "Tensor") -> "Tensor":
     """The other operand of a binary op, as a Tensor of the right dtype."""
     if type(value) is Tensor:
@@ -138,7 +95,7 @@ def _as_tensor(value, like: "Tensor") -> "Tensor":
         return value
     if isinstance(value, (int, float, bool)):
         return _new(np.array(value, dtype=_scalar_dtype(value, like._array.dtype)))
-    return tensor(value)
+    return _from_data(value)
 
 
 def _broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
@@ -346,7 +303,9 @@ class Tensor:
         """torch.Tensor(data) or torch.Tensor(*sizes): always the default float dtype, as in PyTorch."""
         if data and all(type(n) is int for n in data):
             data = (np.zeros(data),)
-        t = tensor(data[0] if len(data) == 1 else [], dtype=dtype or _DEFAULT_FLOAT, requires_grad=requires_grad)
+        t = _from_data(data[0] if len(data) == 1 else [], dtype or _DEFAULT_FLOAT)
+        if requires_grad:
+            t.requires_grad = True
         self._array = t._array
         self._grad = None
         self._requires_grad = t._requires_grad
@@ -938,7 +897,7 @@ class Tensor:
     # ------------------------------------------------------------------ matmul
     def __matmul__(self, other) -> "Tensor":
         if not isinstance(other, Tensor):
-            other = tensor(other)
+            other = _from_data(other)
         a, b = _binary_arrays(self, other)
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -972,7 +931,7 @@ class Tensor:
         return _new(out, (self, other), backward)
 
     def __rmatmul__(self, other) -> "Tensor":
-        return tensor(other) @ self
+        return _from_data(other) @ self
 
     matmul = __matmul__
 
@@ -1210,7 +1169,7 @@ class Tensor:
         if axis is not None or keepdims is not None:
             dim, keepdim = _aliases("max", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
-            return maximum(self, dim)
+            return _extremum(np.maximum, self, dim)
         return self._extreme("max", dim, keepdim)
 
     def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
@@ -1218,7 +1177,7 @@ class Tensor:
         if axis is not None or keepdims is not None:
             dim, keepdim = _aliases("min", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
-            return minimum(self, dim)
+            return _extremum(np.minimum, self, dim)
         return self._extreme("min", dim, keepdim)
 
     def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
@@ -1823,7 +1782,8 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """A new tensor from data with self's dtype (unless given)."""
         _check_device(device)
-        return tensor(data, dtype=_dtype(dtype) or self._array.dtype, requires_grad=requires_grad)
+        t = _from_data(data, _dtype(dtype) or self._array.dtype)
+        return t.requires_grad_() if requires_grad else t
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """A new tensor of size filled with fill_value, with self's dtype (unless given)."""
@@ -1844,7 +1804,7 @@ class Tensor:
         """self with value where mask is True; the result keeps self's dtype, as in PyTorch."""
         dtype = self._array.dtype
         value = value._cast(dtype) if isinstance(value, Tensor) else _new(np.array(value, dtype=dtype))
-        return where(mask, value, self)
+        return _where(mask, value, self)
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
         lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
@@ -1900,169 +1860,11 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
         t._grad += g
 
 
-# ---------------------------------------------------------------------- factories
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor (a copy) from data: Python floats give float32, ints int64, bools bool;
-    a numpy array keeps its dtype."""
-    dtype = _dtype(dtype)
-    if isinstance(data, Tensor):
-        array = data._array.astype(dtype or data._array.dtype, copy=True)
-    elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        array = np.array(data, dtype=dtype, copy=True)
-    else:
-        array = np.array(_unwrap_nested(data), dtype=dtype)
-        if dtype is None and array.dtype == float64:
-            array = array.astype(_DEFAULT_FLOAT)
-        elif dtype is None and array.dtype.kind in "iu":
-            array = array.astype(int64, copy=False)
-    t = _new(array)
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def as_tensor(data, dtype=None) -> Tensor:
-    """Like tensor(), but shares an ndarray's storage when no conversion is needed."""
-    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
-        return data
-    if isinstance(data, np.ndarray) and (dtype is None or _dtype(dtype) == data.dtype):
-        return _new(data)
-    return tensor(data, dtype=dtype)
-
-
-from_numpy = as_tensor
-
-
-def _unwrap_nested(data):
-    """Lists may contain tensors (e.g. a list of losses): take their values."""
-    if isinstance(data, Tensor):
-        return data._array
-    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (Tensor, list, tuple)):
-        return [_unwrap_nested(x) for x in data]
-    return data
-
 
 def _size(size: tuple) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return tuple(size[0])
     return tuple(size)
-
-
-def _filled(shape: tuple, value, dtype, requires_grad: bool) -> Tensor:
-    t = _new(np.full(shape, value, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(_size(size), 0, dtype, requires_grad)
-
-
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(_size(size), 1, dtype, requires_grad)
-
-
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(_size(size), 0, dtype, requires_grad)
-
-
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of `size` filled with fill_value; the dtype follows the value as in PyTorch."""
-    if dtype is None:
-        dtype = _scalar_dtype(fill_value, bool_) if not isinstance(fill_value, bool) else bool_
-    return _filled(tuple(size), fill_value, dtype, requires_grad)
-
-
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
-
-
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
-
-
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, fill_value, dtype or t.dtype, requires_grad)
-
-
-def empty_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return zeros_like(t, dtype, requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Values from start up to (not including) end: int64 for integer arguments, else float32."""
-    if end is None:
-        start, end = 0, start
-    all_ints = all(isinstance(v, int) for v in (start, end, step))
-    t = _new(np.arange(start, end, step, dtype=_dtype(dtype) or (int64 if all_ints else _DEFAULT_FLOAT)))
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
-    t = _new(np.linspace(start, end, steps, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
-    return _new(np.eye(n, m, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
-
-
-# ---------------------------------------------------------------------- functions of several tensors
-@_numpy_names
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
-    arrays = [t._array for t in tensors]
-    if len({a.dtype for a in arrays}) > 1:
-        dtype = _promote_all(arrays)
-        arrays = [a.astype(dtype, copy=False) for a in arrays]
-    try:
-        out = np.concatenate(arrays, axis=dim)
-    except ValueError:
-        raise RuntimeError(f"cat: tensors of shapes {[tuple(a.shape) for a in arrays]} cannot be joined along dim {dim}") from None
-    if not _needs_grad(*tensors):
-        return _new(out)
-    bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
-
-    def backward(g):
-        return tuple(np.split(g, bounds, axis=dim))
-
-    return _new(out, tuple(tensors), backward)
-
-
-concat = cat
-
-
-@_numpy_names
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along a new dimension."""
-    shapes = {tuple(t.shape) for t in tensors}
-    if len(shapes) > 1:
-        raise RuntimeError(f"stack expects each tensor to be equal size, got shapes {sorted(shapes)}")
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
-
-
-def where(condition: Tensor, input, other) -> Tensor:
-    """Elements of input where condition holds, else of other."""
-    cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
-    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else tensor(input)
-    x, y = _as_tensor(input, like), _as_tensor(other, like)
-    a, b = _binary_arrays(x, y)
-    try:
-        out = np.where(cond, a, b)
-    except ValueError:
-        raise RuntimeError(f"where: shapes {tuple(cond.shape)}, {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together") from None
-    if not _needs_grad(x, y):
-        return _new(out)
-
-    def backward(g):
-        return _unbroadcast(np.where(cond, g, 0), a.shape), _unbroadcast(np.where(cond, 0, g), b.shape)
-
-    return _new(out, (x, y), backward)
 
 
 def _extremum(ufunc, input: Tensor, other: Tensor) -> Tensor:
@@ -2082,33 +1884,62 @@ def _extremum(ufunc, input: Tensor, other: Tensor) -> Tensor:
     return _new(out, (input, other), backward)
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
-    return _extremum(np.maximum, input, other)
+def _where(condition: Tensor, input, other) -> Tensor:
+    """Elements of input where condition holds, else of other (creation.where)."""
+    cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else _from_data(input)
+    x, y = _as_tensor(input, like), _as_tensor(other, like)
+    a, b = _binary_arrays(x, y)
+    try:
+        out = np.where(cond, a, b)
+    except ValueError:
+        raise RuntimeError(f"where: shapes {tuple(cond.shape)}, {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together") from None
+    if not _needs_grad(x, y):
+        return _new(out)
+
+    def backward(g):
+        return _unbroadcast(np.where(cond, g, 0), a.shape), _unbroadcast(np.where(cond, 0, g), b.shape)
+
+    return _new(out, (x, y), backward)
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:
-    return _extremum(np.minimum, input, other)
+def _from_data(data, dtype=None) -> "Tensor":
+    """A new tensor (a copy) from data (creation.tensor without requires_grad)."""
+    dtype = _dtype(dtype)
+    if isinstance(data, Tensor):
+        array = data._array.astype(dtype or data._array.dtype, copy=True)
+    elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        array = np.array(data, dtype=dtype, copy=True)
+    else:
+        array = np.array(_unwrap_nested(data), dtype=dtype)
+        if dtype is None and array.dtype == float64:
+            array = array.astype(_DEFAULT_FLOAT)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(int64, copy=False)
+    return _new(array)
 
 
-def histogram(input: Tensor, bins: int = 100, *, range: tuple | None = None, weight=None, density: bool = False):
-    """Counts of values in equal-width bins: (hist, bin_edges), both float tensors."""
-    array = input._array
-    if range is None:
-        range = (float(array.min()), float(array.max())) if array.size else (0.0, 1.0)
-    w = None if weight is None else weight._array
-    hist, edges = np.histogram(array, bins=bins, range=range, weights=w, density=density)
-    dtype = array.dtype if _is_float(array.dtype) else _DEFAULT_FLOAT
-    return _new(hist.astype(dtype)), _new(edges.astype(dtype))
+def _unwrap_nested(data):
+    """Lists may contain tensors (e.g. a list of losses): take their values."""
+    if isinstance(data, Tensor):
+        return data._array
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (Tensor, list, tuple)):
+        return [_unwrap_nested(x) for x in data]
+    return data
 
 
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
-    return input.allclose(other, rtol, atol, equal_nan)
+_MOVED_TO_CREATION = {
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+    "full_like", "empty_like", "arange", "linspace", "eye", "cat", "concat", "stack", "where",
+    "maximum", "minimum", "histogram", "allclose", "is_tensor", "numel",
+}
 
 
-def is_tensor(obj) -> bool:
-    return isinstance(obj, Tensor)
+def __getattr__(name: str):
+    """Old import paths (`from microtorch.tensor import tensor, zeros`): the factories live in
+    creation.py now, which imports this module; they are looked up there on first use."""
+    if name in _MOVED_TO_CREATION:
+        from . import creation
 
-
-def numel(input: Tensor) -> int:
-    return input.numel()
-
+        return getattr(creation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..tensor import Tensor, _dtype, _new, as_tensor
+from ..creation import as_tensor
+from ..tensor import Tensor, _dtype, _new
 
 
 class Parameter(Tensor):

@@ -15,7 +15,8 @@ from . import functional as F
 from . import init
 from ..autograd import no_grad
 from ..random import Generator
-from ..tensor import Tensor, empty, int64, ones, tensor, zeros
+from ..creation import empty, ones, tensor, zeros
+from ..tensor import Tensor, int64
 from .module import Module, Parameter, _addindent, _check_device
 
 

@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, tensor, zeros_like
+from ..creation import tensor, zeros_like
+from ..tensor import Tensor
 from .optimizer import Optimizer, _run_closure
 
 

@@ -6,7 +6,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, as_tensor
+from ..creation import as_tensor
+from ..tensor import Tensor
 from .optimizer import Optimizer, _run_closure
 
 
