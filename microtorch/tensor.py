@@ -202,6 +202,8 @@ def _aliases(name: str, dim, keepdim: bool, axis, keepdims) -> tuple:
             raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
         dim = axis
     if keepdims is not None:
+        if keepdim:  # (keepdim=False given with keepdims= cannot be told from the default)
+            raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
         keepdim = keepdims
     return dim, keepdim
 
@@ -1708,16 +1710,19 @@ class Tensor:
 
         return _new(out, (self,), backward)
 
-    def logsumexp(self, dim, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        """log(sum(exp(x))) over dim, computed stably (shifted by the maximum).
-        d/dx_i = exp(x_i - logsumexp(x)), the softmax."""
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """log(sum(exp(x))) over dim (required, as in PyTorch), computed stably (shifted by the
+        maximum). d/dx_i = exp(x_i - logsumexp(x)), the softmax."""
         if axis is not None or keepdims is not None:
             dim, keepdim = _aliases("logsumexp", dim, keepdim, axis, keepdims)
+        if dim is None:
+            raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
         a = _floating(self._array)
         dims = _reduction_dims(dim, a.ndim)
         shift = a.max(axis=dims, keepdims=True) if a.size else np.zeros((1,) * a.ndim, a.dtype)
         shift = np.where(np.isfinite(shift), shift, 0)
-        kept = np.log(np.exp(a - shift).sum(axis=dims, keepdims=True)) + shift
+        with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, as in PyTorch
+            kept = np.log(np.exp(a - shift).sum(axis=dims, keepdims=True)) + shift
         out = np.asarray(kept if keepdim else kept.reshape(_reduced_shape(a.shape, dims)))
         if not _needs_grad(self):
             return _new(out)
