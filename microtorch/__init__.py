@@ -4,7 +4,7 @@
     import microtorch.nn.functional as F
 """
 from . import autograd
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .random import (
     Generator,
     default_generator,

@@ -209,9 +209,16 @@ def _aliases(name: str, dim, keepdim: bool, axis, keepdims) -> tuple:
 
 
 def _check_device(device) -> None:
-    """Only the CPU exists here. (A minimal local check: the devices module of issue 13 replaces it.)"""
-    if device is not None and str(device) not in ("cpu", "cpu:0"):
-        raise RuntimeError(f"microtorch runs on the CPU only, got device {device!r}")
+    """Only the CPU exists here: 'cuda' fails as on PyTorch's CPU build, never a silent CPU run.
+    (A minimal local check until the devices module of issue 13 replaces it.)"""
+    if device is None:
+        return
+    name = str(device)
+    if name in ("cpu", "cpu:0"):
+        return
+    if name.startswith("cuda"):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    raise RuntimeError(f"microtorch runs on the CPU only, got device {name!r}")
 
 
 def _one_dim(dim, ndim: int) -> int:

@@ -385,7 +385,7 @@ def test_helpers():
     assert x.new_ones(2, dtype=torch.long).tolist() == [1, 1]
     assert x.new_full((2,), 7).tolist() == [7.0, 7.0] and x.new_tensor([1, 2]).dtype == torch.float32
     assert x.new_zeros(2, requires_grad=True).requires_grad
-    with pytest.raises(RuntimeError, match="CPU only"):
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
         x.new_zeros(2, device="cuda")
     assert torch.equal(x, x.clone()) and not torch.equal(x, x[:1]) and torch.equal(x, x.double())
     assert x.masked_fill_(x < 0, 0.0) is x and x.tolist() == [[1.0, 0.0], [3.0, 0.0]]
@@ -475,3 +475,77 @@ def test_aliases_against_torch():
         ours = getattr(torch, name)(torch.tensor(a), axis=1, keepdims=True)
         theirs = getattr(pt, name)(pt.tensor(a), axis=1, keepdims=True)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- device= on the factories
+FACTORIES = {
+    "tensor": lambda d: torch.tensor([1, 2], device=d),
+    "as_tensor": lambda d: torch.as_tensor([1.0], device=d),
+    "zeros_long": lambda d: torch.zeros((1, 1), dtype=torch.long, device=d),
+    "ones": lambda d: torch.ones(2, 3, device=d),
+    "empty": lambda d: torch.empty(2, device=d),
+    "full": lambda d: torch.full((2,), 1.5, device=d),
+    "zeros_like": lambda d: torch.zeros_like(torch.ones(2), device=d),
+    "ones_like": lambda d: torch.ones_like(torch.ones(2), device=d),
+    "full_like": lambda d: torch.full_like(torch.ones(2), 3, device=d),
+    "empty_like": lambda d: torch.empty_like(torch.ones(2), device=d),
+    "arange": lambda d: torch.arange(0, 3, dtype=torch.long, device=d),
+    "linspace": lambda d: torch.linspace(0, 1, 3, device=d),
+    "eye": lambda d: torch.eye(2, device=d),
+    "new_zeros": lambda d: torch.ones(1).new_zeros(2, device=d),
+}
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_factories_take_device(name):
+    make = FACTORIES[name]
+    assert torch.equal(make("cpu"), make(None))
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        make("cuda")
+    with pytest.raises(RuntimeError):
+        make("mps")
+
+
+# ---------------------------------------------------------------------- inference_mode (makemore.py's evaluate)
+def test_inference_mode_states_as_in_pytorch():
+    # (grad enabled, inference mode enabled) in each situation, as torch 2.13 reports them
+    with torch.inference_mode():
+        assert (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) == (False, True)
+        with torch.inference_mode(False):
+            assert (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) == (True, False)
+        with torch.enable_grad():
+            assert (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) == (True, True)
+    with torch.no_grad(), torch.inference_mode(mode=False):
+        assert (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) == (True, False)
+    assert (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) == (True, False)
+
+
+def test_inference_mode_decorates_with_and_without_parentheses():
+    w = torch.ones(2, requires_grad=True)
+
+    @torch.inference_mode()
+    def evaluate(x):
+        """doc"""
+        return (x * w).sum(), torch.is_inference_mode_enabled()
+
+    @torch.inference_mode
+    def bare(x):
+        return x * w
+
+    @torch.inference_mode(mode=False)
+    def off(x):
+        return x * w
+
+    loss, inside = evaluate(torch.ones(2))
+    assert not loss.requires_grad and inside and evaluate.__doc__ == "doc"
+    assert not bare(torch.ones(2)).requires_grad
+    with torch.no_grad():
+        assert off(torch.ones(2)).requires_grad  # mode=False turns grad mode back on, as in PyTorch
+    assert not torch.is_inference_mode_enabled() and torch.is_grad_enabled()
+
+
+def test_inference_mode_restores_after_an_exception():
+    with pytest.raises(ValueError):
+        with torch.inference_mode():
+            raise ValueError
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
