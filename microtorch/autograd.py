@@ -6,7 +6,76 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .grad_mode import _GradMode, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .tensor import Tensor
+from .tensor import _NO_CREATE_GRAPH, Tensor, _edge, _new, _run_backward, _seed
+
+
+def _tensors(x, what: str) -> tuple:
+    items = _as_tuple(x)
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what} must be Tensors, got {type(t).__name__}")
+    return items
+
+
+def _seeds(outputs: tuple, grad_outputs) -> tuple:
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+        if len(grad_outputs) != len(outputs):
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs" if not grad_outputs else
+                               f"Mismatch in number of gradients: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for out in outputs:
+        if not out.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    return tuple(_seed(out, g) for out, g in zip(outputs, grad_outputs))
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of tensors (weighted by grad_tensors) into the leaves' .grad,
+    in one pass through the graph (torch.autograd.backward)."""
+    if create_graph:
+        raise NotImplementedError(_NO_CREATE_GRAPH)
+    if inputs is not None:
+        raise NotImplementedError("backward(inputs=...) is not supported; use microtorch.autograd.grad")
+    outputs = _tensors(tensors, "tensors")
+    _run_backward(outputs, _seeds(outputs, grad_tensors), bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
+    """The gradients of outputs (weighted by grad_outputs) with respect to inputs, as a tuple,
+    without touching any .grad. An input the outputs do not depend on raises, unless
+    allow_unused=True (then its gradient is None, or zeros with materialize_grads=True)."""
+    if create_graph:
+        raise NotImplementedError(_NO_CREATE_GRAPH)
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False.")
+    outs = _tensors(outputs, "outputs")
+    ins = _tensors(inputs, "inputs")
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    seeds = _seeds(outs, grad_outputs)
+    edges = [_edge(t) for t in ins]
+    capture = dict.fromkeys(edges)
+    _run_backward(outs, seeds, bool(retain_graph), capture)
+    result = []
+    for t, edge in zip(ins, edges):
+        g = capture[edge]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            result.append(_new(np.zeros_like(t._array)) if materialize_grads else None)
+        else:
+            result.append(_new(np.array(g, dtype=t._array.dtype)))
+    return tuple(result)
 
 
 class GradcheckError(RuntimeError):
@@ -43,7 +112,8 @@ def _numerical_jacobian(fn: Callable, inputs: tuple, wrt, eps: float) -> list[np
 
 
 def _analytic_jacobian(fn: Callable, inputs: tuple, wrt) -> list[np.ndarray]:
-    """Row j of J is the gradient of output element j, from one backward pass per element."""
+    """Row j of J is the gradient of output element j, from one backward pass per element
+    (through the same graph, retained; .grad is left alone)."""
     outputs = _flat_outputs(fn, inputs)
     n_out = sum(o.numel() for o in outputs)
     jacobians = [np.zeros((n_out, t.numel())) for t in wrt]
@@ -53,12 +123,10 @@ def _analytic_jacobian(fn: Callable, inputs: tuple, wrt) -> list[np.ndarray]:
             if out.requires_grad:
                 seed = np.zeros(out.numel(), dtype=out._array.dtype)
                 seed[j] = 1.0
-                for t in wrt:
-                    t._grad = None
-                out.backward(seed.reshape(out.shape))
-                for jac, t in zip(jacobians, wrt):
-                    if t._grad is not None:
-                        jac[row] = t._grad.reshape(-1)
+                grads = grad(out, wrt, seed.reshape(out.shape), retain_graph=True, allow_unused=True)
+                for jac, g in zip(jacobians, grads):
+                    if g is not None:
+                        jac[row] = g._array.reshape(-1)
             row += 1
     return jacobians
 
@@ -83,13 +151,8 @@ def gradcheck(
     for t in wrt:
         if t.dtype != np.float64:
             raise ValueError(f"gradcheck needs float64 inputs, got {t.dtype}: finite differences in float32 are too coarse")
-    saved = [t._grad for t in wrt]
-    try:
-        analytic = _analytic_jacobian(fn, inputs, wrt)
-        numerical = _numerical_jacobian(fn, inputs, wrt, eps)
-    finally:
-        for t, g in zip(wrt, saved):
-            t._grad = g
+    analytic = _analytic_jacobian(fn, inputs, wrt)
+    numerical = _numerical_jacobian(fn, inputs, wrt, eps)
     for k, (a, n) in enumerate(zip(analytic, numerical)):
         bad = np.abs(a - n) > atol + rtol * np.abs(n)
         if bad.any():

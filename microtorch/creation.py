@@ -118,9 +118,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
 
     def backward(g):
+        # d cat/d x_k = 1 on x_k's slice of the output
         return tuple(np.split(g, bounds, axis=dim))
 
-    return _new(out, tuple(tensors), backward)
+    return _new(out, tuple(tensors), backward, "CatBackward0", ())
 
 
 concat = cat
@@ -132,7 +133,20 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
         raise RuntimeError(f"stack expects each tensor to be equal size, got shapes {sorted(shapes)}")
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    arrays = [t._array for t in tensors]
+    if len({a.dtype for a in arrays}) > 1:
+        dtype = _promote_all(arrays)
+        arrays = [a.astype(dtype, copy=False) for a in arrays]
+    out = np.stack(arrays, axis=dim)
+    if not _needs_grad(*tensors):
+        return _new(out)
+    axis = dim % out.ndim
+
+    def backward(g):
+        # d stack/d x_k = 1 on x_k's slice of the output
+        return tuple(np.take(g, k, axis=axis) for k in range(len(arrays)))
+
+    return _new(out, tuple(tensors), backward, "StackBackward0", ())
 
 
 def where(condition: Tensor, input, other) -> Tensor:

@@ -1,17 +1,29 @@
 """Tensor: an ndarray with reverse-mode autodiff. Each op's forward and derivative side by side.
 
-An op computes its output array, then (only when grad mode is on and an input requires grad)
-records its inputs and a `backward(g)` closure that maps the output's gradient to one gradient
-per input: raw ndarrays, or None for an input that needs none.
+Writing an op: compute the output array; when `_needs_grad(inputs...)`, define `backward(g)` (the
+output's gradient in, one gradient per input out: raw ndarrays, None for an input that needs none;
+the engine accumulates) with its derivative as a comment on the line under `def backward(g):`, and
+return `_new(out, inputs, backward, name, saved)`:
+  name   PyTorch's grad_fn name, e.g. "MulBackward0" (None: derived from the closure's name).
+  saved  the tensors backward reads, so that an in-place change to one of them before backward
+         raises (version counters): inputs as themselves, the output as OUTPUT; numbers or
+         arrays of the op's own may be listed too (not checked, but the node holds state).
+         A node with saved state is freed by backward (a second backward raises unless
+         retain_graph=True); saved=() declares that backward reads nothing and may run again;
+         the default None is treated as saved state without version checks.
+An op that saves nothing pays nothing for version checks: versions are recorded as ints next
+to the closure only for the tensors listed.
 """
 from __future__ import annotations
 
 import functools
 import math
+import re
+import weakref
 from collections import namedtuple
 from heapq import heappop, heappush
 from itertools import count
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -47,22 +59,172 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 Size = tuple
 
 
-def _new(array: np.ndarray, parents: tuple = (), backward=None) -> "Tensor":
+# ---------------------------------------------------------------------- graph nodes
+class Node:
+    """One recorded op: the grad_fn of its output, as PyTorch's (name(), next_functions, metadata).
+
+    _backward is the op's closure, _next the input edges (a Node, a leaf Tensor that requires grad,
+    or None), _seq the creation order, _saved the tensors it saved (None: nothing, so never freed;
+    _FREED after a backward without retain_graph) and _versions their versions when saved.
+    """
+
+    __slots__ = ("_backward", "_next", "_seq", "_saved", "_versions", "_retain", "__weakref__")
+
+    def name(self) -> str:
+        """PyTorch's name of the op's backward, e.g. 'TanhBackward0'."""
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node, 0), ...): one pair per input; leaves as AccumulateGrad nodes, None where no gradient flows."""
+        return tuple((None if e is None else _accumulate_grad(e) if isinstance(e, Tensor) else e, 0) for e in self._next)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's annotations (kept as long as the node lives)."""
+        return _METADATA.setdefault(self, {})
+
+    def __call__(self, grad) -> tuple:
+        """Apply the op's backward to the output's gradient: one Tensor (or None) per input."""
+        if self._saved is _FREED:
+            raise RuntimeError(_SECOND_BACKWARD)
+        if self._saved:
+            _check_versions(self)
+        g = grad._array if isinstance(grad, Tensor) else np.asarray(grad)
+        return tuple(None if x is None else _new(np.asarray(x)) for x in self._backward(g))
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class _NamedFromClosure(Node):
+    """A node whose op gave no name: 'LayerNormBackward0' from a closure defined in `layer_norm`."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        parts = getattr(self._backward, "__qualname__", "").split(".")
+        op = parts[-3] if len(parts) >= 3 else "".join(parts[:1]) or "Unknown"
+        return "".join(word.capitalize() for word in op.strip("_").split("_")) + "Backward0"
+
+
+class _NodeTypes(dict):
+    """name -> Node subclass of that name, made on first use, so type(grad_fn).__name__ is the name."""
+
+    def __missing__(self, name: str) -> type:
+        cls = self[name] = type(name, (Node,), {"__slots__": (), "__module__": __name__})
+        return cls
+
+
+_NODE_TYPES = _NodeTypes()
+_NODE_TYPES["CopySlices"] = type("CopySlices", (Node,), {"__slots__": (), "__module__": __name__, "name": lambda self: "torch::autograd::CopySlices"})
+_METADATA: "weakref.WeakKeyDictionary[Node, dict]" = weakref.WeakKeyDictionary()
+_FREED = object()  # _saved of a node whose saved state backward released
+OUTPUT = object()  # in `saved`: the op's own output
+
+
+class AccumulateGrad:
+    """The node at a leaf that requires grad: backward adds the leaf's gradient into .grad."""
+
+    __slots__ = ("variable", "__weakref__")
+
+    def __init__(self, variable: "Tensor") -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    @property
+    def metadata(self) -> dict:
+        return _METADATA.setdefault(self, {})
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+_ACCUMULATORS: "weakref.WeakValueDictionary[int, AccumulateGrad]" = weakref.WeakValueDictionary()
+
+
+def _accumulate_grad(leaf: "Tensor") -> AccumulateGrad:
+    """The leaf's AccumulateGrad node: one per leaf while it is referenced (as in PyTorch, the
+    node holds the leaf, the leaf does not hold the node)."""
+    acc = _ACCUMULATORS.get(id(leaf))
+    if acc is None or acc.variable is not leaf:
+        acc = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
+    return acc
+
+
+class _SavedOutput:
+    """Stands for an op's saved output in node._saved: the output's version counter and array,
+    without the output tensor (which holds the node: no reference cycle)."""
+
+    __slots__ = ("_vc", "_array")
+
+
+def _edge(t: "Tensor"):
+    """What a new node's input edge points to: t's node, t itself for a leaf that requires grad, or None."""
+    if not t._requires_grad:
+        return None
+    if t._base is not None:
+        _refresh_view(t)
+    return t._node or t
+
+
+def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None = None, saved=None) -> "Tensor":
     """Wrap an op's output array; record the graph when given a backward and grad mode is on."""
     t = _tensor_new(Tensor)
     t._array = array
     t._grad = None
     t._retains_grad = False
+    t._vc = None
+    t._base = None
     if backward is not None and _GradMode.enabled:
         t._requires_grad = True
-        t._parents = parents
-        t._backward = backward
-        t._seq = _next_seq()
+        node = _tensor_new(_NODE_TYPES[name] if name is not None else _NamedFromClosure)
+        node._backward = backward
+        if len(parents) == 1:
+            p = parents[0]
+            node._next = ((p._node or p) if p._requires_grad and p._base is None else _edge(p),)
+        elif len(parents) == 2:
+            p, q = parents
+            node._next = (
+                (p._node or p) if p._requires_grad and p._base is None else _edge(p),
+                (q._node or q) if q._requires_grad and q._base is None else _edge(q),
+            )
+        else:
+            node._next = tuple([_edge(p) for p in parents])
+        node._seq = _next_seq()
+        node._retain = None
+        if saved is None:
+            node._saved = ()
+        elif saved:
+            _save(node, saved, t)
+        else:
+            node._saved = None
+        t._node = node
     else:
         t._requires_grad = False
-        t._parents = ()
-        t._backward = None
+        t._node = None
     return t
+
+
+def _save(node: Node, saved: tuple, out: "Tensor") -> None:
+    """Record the saved tensors of node and their versions (the output's counter is made here)."""
+    tensors, versions = [], []
+    for s in saved:
+        if s is OUTPUT:
+            s = _tensor_new(_SavedOutput)
+            s._vc = out._vc = [0]
+            s._array = out._array
+        elif not isinstance(s, Tensor):
+            continue  # a number or an array of the op's own: state to free, nothing to check
+        vc = s._vc
+        tensors.append(s)
+        versions.append(vc[0] if vc else 0)
+    node._saved = tuple(tensors)
+    node._versions = tuple(versions)
 
 
 def _needs_grad(*tensors: "Tensor") -> bool:
@@ -70,6 +232,8 @@ def _needs_grad(*tensors: "Tensor") -> bool:
         return False
     for t in tensors:
         if t._requires_grad:
+            return True
+        if t._base is not None and _refresh_view(t):
             return True
     return False
 
@@ -288,6 +452,21 @@ def _along(a: np.ndarray, dim, index, name: str, src: np.ndarray | None = None) 
     return d, tuple(coords)
 
 
+def _index_saved(index) -> tuple:
+    """What gather/scatter/index_select save: the index tensor, whose values backward reads
+    (an in-place change to it before backward raises PyTorch's error)."""
+    return (index,) if isinstance(index, Tensor) else ()
+
+
+def _scatter_op(t: "Tensor", dim, index, src, value, reduce) -> "Tensor":
+    """scatter as a function of its operands, for scatter_ (Tensor._inplace_op)."""
+    return t.scatter(dim, index, src, value=value, reduce=reduce)
+
+
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                 "float64": "double", "float32": "float", "float16": "c10::Half"}  # how PyTorch's messages name dtypes
+
+
 def _products_before(x: np.ndarray, axis: int) -> np.ndarray:
     """prod_{k<i} x_k along axis (1 for the first), without division: exact with zeros."""
     if not x.shape[axis]:
@@ -305,7 +484,9 @@ def _products_of_others(x: np.ndarray, axis: int) -> np.ndarray:
 class Tensor:
     """An n-dimensional array that can record the operations applied to it and backpropagate."""
 
-    __slots__ = ("_array", "_grad", "_requires_grad", "_parents", "_backward", "_retains_grad", "_seq", "__weakref__")
+    __slots__ = ("_array", "_grad", "_requires_grad", "_node", "_retains_grad", "_vc", "_base", "__weakref__")
+    # _node: the grad_fn (a Node) or None; _vc: the version counter, [n], shared with views (None
+    # until needed: version 0); _base: (base tensor, steps replaying the view, version) for a view
     __array_priority__ = 1000  # numpy defers `ndarray op tensor` to the tensor
 
     def __init__(self, *data, dtype=None, requires_grad: bool = False) -> None:
@@ -318,9 +499,10 @@ class Tensor:
         self._array = t._array
         self._grad = None
         self._requires_grad = t._requires_grad
-        self._parents = ()
-        self._backward = None
+        self._node = None
         self._retains_grad = False
+        self._vc = None
+        self._base = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -342,20 +524,30 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors created by the user (not by an op that records the graph)."""
-        return self._backward is None
+        return self.grad_fn is None
 
     @property
-    def grad_fn(self):
-        """The backward closure of the op that made this tensor, or None for a leaf."""
-        return self._backward
+    def grad_fn(self) -> "Node | None":
+        """The node of the op that made this tensor (name(), next_functions), or None for a leaf."""
+        if self._base is not None:
+            _refresh_view(self)
+        return self._node
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            return _refresh_view(self)
         return self._requires_grad
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen (shared with its views)."""
+        vc = self._vc
+        return vc[0] if vc else 0
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self._backward is not None:
+        if self._node is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
         if value and not _is_float(self._array.dtype):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
@@ -394,7 +586,7 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
-        return self.permute(*range(self.ndim - 1, -1, -1))
+        return self._permuted(tuple(range(self.ndim - 1, -1, -1)), "PermuteBackward0")
 
     @_numpy_names
     def size(self, dim: int | None = None):
@@ -415,27 +607,31 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def retain_grad(self) -> None:
         """Keep .grad on this non-leaf tensor after backward."""
-        if self._backward is not None:
+        node = self.grad_fn
+        if node is not None:
+            node._retain = weakref.ref(self)
             self._retains_grad = True
 
-    def detach(self) -> "Tensor":
-        """The same storage, cut from the graph."""
-        return _new(self._storage())
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
 
-    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into .grad of every leaf that requires grad."""
-        if not self._requires_grad:
+    def detach(self) -> "Tensor":
+        """The same storage (and version counter), cut from the graph."""
+        out = _new(self._storage())
+        out._vc = _counter(self)
+        return out
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into .grad of every leaf that requires grad; the graph's
+        saved state is freed unless retain_graph=True."""
+        if create_graph:
+            raise NotImplementedError(_NO_CREATE_GRAPH)
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not supported; use microtorch.autograd.grad")
+        if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if gradient is None:
-            if self._array.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            seed = np.ones_like(self._array)
-        else:
-            seed = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if seed.shape != self._array.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output has shape {tuple(seed.shape)} and output has shape {tuple(self.shape)}")
-            seed = seed.astype(self._array.dtype, copy=False)
-        _run_backward(self, seed)
+        _run_backward((self,), (_seed(self, gradient),), bool(retain_graph))
 
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
@@ -499,8 +695,9 @@ class Tensor:
         extras = []
         if array.dtype not in (float32, int64, bool_) or array.size == 0 and array.dtype != float32:
             extras.append(f"dtype=microtorch.{array.dtype}")
-        if self._backward is not None:
-            extras.append(f"grad_fn=<{_grad_fn_name(self._backward)}>")
+        node = self.grad_fn
+        if node is not None:
+            extras.append(f"grad_fn=<{node.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -529,9 +726,10 @@ class Tensor:
             return _new(out)
 
         def backward(g):
+            # d x/dx = 1, in the input's dtype
             return (g.astype(source),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "ToCopyBackward0", ())
 
     def float(self) -> "Tensor":
         return self._cast(float32)
@@ -560,7 +758,7 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other) -> "Tensor":
         if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
-            return self._with_number(self._array + other, 1)
+            return self._with_number(self._array + other, 1, "AddBackward0")
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         try:
@@ -571,15 +769,16 @@ class Tensor:
             return _new(out)
 
         def backward(g):
+            # d(a + b)/da = 1, d(a + b)/db = 1
             return _unbroadcast(g, a.shape), _unbroadcast(g, b.shape)
 
-        return _new(out, (self, other), backward)
+        return _new(out, (self, other), backward, "AddBackward0", ())
 
     __radd__ = __add__
 
     def __sub__(self, other) -> "Tensor":
         if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
-            return self._with_number(self._array - other, 1)
+            return self._with_number(self._array - other, 1, "SubBackward0")
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         try:
@@ -590,18 +789,19 @@ class Tensor:
             return _new(out)
 
         def backward(g):
+            # d(a - b)/da = 1, d(a - b)/db = -1
             return _unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)
 
-        return _new(out, (self, other), backward)
+        return _new(out, (self, other), backward, "SubBackward0", ())
 
     def __rsub__(self, other) -> "Tensor":
         if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
-            return self._with_number(other - self._array, -1)
+            return self._with_number(other - self._array, -1, "RsubBackward1")
         return _as_tensor(other, self) - self
 
     def __mul__(self, other) -> "Tensor":
         if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
-            return self._with_number(self._array * other, other)
+            return self._with_number(self._array * other, other, "MulBackward0")
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         try:
@@ -613,18 +813,19 @@ class Tensor:
         a_needs, b_needs = self._requires_grad, other._requires_grad
 
         def backward(g):
+            # d(a b)/da = b, d(a b)/db = a
             return (
                 _unbroadcast(g * b, a.shape) if a_needs else None,
                 _unbroadcast(g * a, b.shape) if b_needs else None,
             )
 
-        return _new(out, (self, other), backward)
+        return _new(out, (self, other), backward, "MulBackward0", (self, other))
 
     __rmul__ = __mul__
 
     def __truediv__(self, other) -> "Tensor":
         if type(other) in _PY_NUMBERS and self._array.dtype.kind == "f":
-            return self._with_number(self._array / other, 1 / other if other else np.inf)
+            return self._with_number(self._array / other, 1 / other if other else np.inf, "DivBackward0")
         other = _as_tensor(other, self)
         a, b = _binary_arrays(self, other)
         if not _is_float(a.dtype):
@@ -637,28 +838,30 @@ class Tensor:
             return _new(out)
         b_needs = other._requires_grad
 
-        # d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
         def backward(g):
+            # d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
             ga = g / b
             return _unbroadcast(ga, a.shape), (_unbroadcast(-ga * out, b.shape) if b_needs else None)
 
-        return _new(out, (self, other), backward)
+        return _new(out, (self, other), backward, "DivBackward0", (self, other))
 
     def __rtruediv__(self, other) -> "Tensor":
         return _as_tensor(other, self) / self
 
-    def _with_number(self, out: np.ndarray, slope: float) -> "Tensor":
+    def _with_number(self, out: np.ndarray, slope: float, name: str) -> "Tensor":
         """The result of `self op number` for a float tensor, whose derivative is the constant slope.
 
-        numpy keeps a float32 array float32 next to a Python number, as PyTorch does.
+        numpy keeps a float32 array float32 next to a Python number, as PyTorch does. As PyTorch's,
+        a product or quotient saves the number (so it is freed by backward); a sum saves nothing.
         """
         if not _needs_grad(self):
             return _new(out)
 
         def backward(g):
+            # d(x op c)/dx = slope
             return (g if slope == 1 else g * slope,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, name, () if slope == 1 or slope == -1 else (slope,))
 
     def __floordiv__(self, other) -> "Tensor":
         other = _as_tensor(other, self)
@@ -677,11 +880,11 @@ class Tensor:
             return _new(out)
         b_needs = other._requires_grad
 
-        # a % b = a - b floor(a / b): d/da = 1, d/db = -floor(a / b)
         def backward(g):
+            # a % b = a - b floor(a / b): d/da = 1, d/db = -floor(a / b)
             return _unbroadcast(g, a.shape), (_unbroadcast(-g * np.floor_divide(a, b), b.shape) if b_needs else None)
 
-        return _new(out, (self, other), backward)
+        return _new(out, (self, other), backward, "RemainderBackward1" if b_needs else "RemainderBackward0", (self, other))
 
     def __rfloordiv__(self, other) -> "Tensor":
         return _as_tensor(other, self) // self
@@ -702,9 +905,9 @@ class Tensor:
             return _new(out)
         a_needs, b_needs = self._requires_grad, other._requires_grad
 
-        # d(a^b)/da = b a^(b-1), 0 where b = 0 ; d(a^b)/db = a^b ln(a), 0 where a = 0 <= b
-        # (its limit), NaN for a < 0: the rules of PyTorch's pow backward
         def backward(g):
+            # d(a^b)/da = b a^(b-1), 0 where b = 0 ; d(a^b)/db = a^b ln(a), 0 where a = 0 <= b
+            # (its limit), NaN for a < 0: the rules of PyTorch's pow backward
             ga = gb = None
             if a_needs:
                 ga = _unbroadcast(np.where(b == 0, 0, g * b * a ** (b - 1)), a.shape)
@@ -712,7 +915,8 @@ class Tensor:
                 gb = _unbroadcast(np.where((a == 0) & (b >= 0), 0, g * out * np.log(a)), b.shape)
             return ga, gb
 
-        return _new(out, (self, other), backward)
+        name = "PowBackward1" if a_needs else "PowBackward2"  # PowBackward2: a number or constant base
+        return _new(out, (self, other), backward, name, (self, other, OUTPUT))
 
     def _pow_scalar(self, exponent: float) -> "Tensor":
         a = self._array
@@ -722,13 +926,13 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        # d(a^n)/da = n a^(n-1)
         def backward(g):
+            # d(a^n)/da = n a^(n-1)
             if exponent == 0:
                 return (np.zeros_like(g),)
             return (g * (2 * a if exponent == 2 else exponent * a ** (exponent - 1)),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "PowBackward0", (self,))
 
     def __rpow__(self, base) -> "Tensor":
         return _as_tensor(base, self) ** self
@@ -742,9 +946,10 @@ class Tensor:
             return _new(out)
 
         def backward(g):
+            # d(-x)/dx = -1
             return (-g,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "NegBackward0", ())
 
     def __pos__(self) -> "Tensor":
         return self
@@ -765,30 +970,46 @@ class Tensor:
         return -self
 
     # ------------------------------------------------------------------ in place
-    def _check_inplace(self) -> None:
-        if self._requires_grad and _GradMode.enabled:
-            if self._backward is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            raise RuntimeError("microtorch does not support in-place operations on tensors that are part of a graph; use an out-of-place op")
-        self._storage()
-
     def _storage(self) -> np.ndarray:
         """The array, made a writable 0-d ndarray if an op left a numpy scalar (0-d results do)."""
         if type(self._array) is not np.ndarray:
             self._array = np.array(self._array)
         return self._array
 
+    def _recorded(self, *others) -> bool:
+        """Whether an in-place op on self must be recorded: grad mode on and self or an operand requires grad."""
+        if not _GradMode.enabled:
+            return False
+        _check_inplace(self)
+        return _needs_grad(self, *(o for o in others if isinstance(o, Tensor)))
+
     def _inplace(self, ufunc, other) -> "Tensor":
-        self._check_inplace()
+        """self = ufunc(self, other) in place: a numpy call outside the graph, else the op recorded
+        out of place and its result written back (the node gets self's old history as input)."""
+        if self._recorded(other):
+            saves_self = ufunc is np.multiply or ufunc is np.true_divide
+            return _apply_inplace(self, _OUT_OF_PLACE[ufunc](_snapshot(self) if saves_self else self, other))
         value = other._array if isinstance(other, Tensor) else other
-        if _GradMode.enabled and isinstance(other, Tensor) and other._requires_grad:
-            raise RuntimeError("microtorch does not record in-place operations: the right-hand side requires grad")
+        array = self._storage()
         try:
-            ufunc(self._array, value, out=self._array, casting="same_kind")
+            ufunc(array, value, out=array, casting="same_kind")
         except ValueError:
-            raise _broadcast_error(ufunc.__name__, self._array, np.asarray(value)) from None
+            if not array.flags.writeable:
+                _write(self, array)  # raises PyTorch's error for an expanded tensor
+            raise _broadcast_error(ufunc.__name__, array, np.asarray(value)) from None
         except TypeError as e:  # numpy's UFuncTypeError: e.g. a float result into an int tensor
-            raise RuntimeError(f"result type {np.result_type(self._array, value)} can't be cast to the desired output type {self.dtype}") from e
+            result = np.result_type(array, value)
+            raise RuntimeError(f"result type {_TYPE_NAMES.get(result.name, result.name)} can't be cast to the desired output type {_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}") from e
+        _bump(self)
+        return self
+
+    def _inplace_op(self, op, *operands, copy_self: bool = False) -> "Tensor":
+        """self = op(self, *operands) in place, for ops without a numpy fast path (tanh_, clamp_, ...)."""
+        if self._recorded(*operands):
+            return _apply_inplace(self, op(_snapshot(self) if copy_self else self, *operands))
+        result = op(self, *operands)
+        _write(self, result._array)
+        _bump(self)
         return self
 
     def __iadd__(self, other) -> "Tensor":
@@ -815,39 +1036,74 @@ class Tensor:
     def div_(self, other) -> "Tensor":
         return self._inplace(np.true_divide, other)
 
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        return self._inplace_op(Tensor.clamp, min, max, copy_self=True)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask: "Tensor", value) -> "Tensor":
+        return self._inplace_op(Tensor.masked_fill, mask, value)
+
+    def relu_(self) -> "Tensor":
+        return self._inplace_op(Tensor.relu)
+
+    def tanh_(self) -> "Tensor":
+        return self._inplace_op(Tensor.tanh)
+
+    def sigmoid_(self) -> "Tensor":
+        return self._inplace_op(Tensor.sigmoid)
+
+    def exp_(self) -> "Tensor":
+        return self._inplace_op(Tensor.exp)
+
     def copy_(self, src) -> "Tensor":
-        """Copy src's values into this tensor (broadcasting, casting to this dtype)."""
-        self._check_inplace()
-        self._array[...] = src._array if isinstance(src, Tensor) else src
-        return self
+        """Copy src's values into this tensor (broadcasting, casting to this dtype); src gets the gradient."""
+        return self._inplace_op(_copy, src)
 
     def fill_(self, value) -> "Tensor":
-        self._check_inplace()
-        self._array.fill(value)
-        return self
+        return self._inplace_op(_fill, value)
 
     def zero_(self) -> "Tensor":
-        return self.fill_(0)
+        return self._inplace_op(_fill, 0)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
         """Fill with samples from N(mean, std^2)."""
         from .random import _numpy_rng
 
-        self._check_inplace()
-        self._array[...] = _numpy_rng(generator).standard_normal(self.shape, dtype=np.float64) * std + mean
-        return self
+        _check_inplace(self)
+        self._storage()[...] = _numpy_rng(generator).standard_normal(self.shape, dtype=np.float64) * std + mean
+        return self._refilled()
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
         """Fill with samples from U(a, b)."""
         from .random import _numpy_rng
 
-        self._check_inplace()
-        self._array[...] = _numpy_rng(generator).random(self.shape) * (b - a) + a
+        _check_inplace(self)
+        self._storage()[...] = _numpy_rng(generator).random(self.shape) * (b - a) + a
+        return self._refilled()
+
+    def _refilled(self) -> "Tensor":
+        """After a fill with new values (normal_, uniform_): count the change; a graph tensor's
+        history becomes a fill, which sends no gradient back (PyTorch's FillBackward)."""
+        _bump(self)
+        if _GradMode.enabled and self._requires_grad and self._node is not None:
+            _rebase(self, _fill(self, 0)._node, None)
         return self
 
     def __setitem__(self, index, value) -> None:
-        self._check_inplace()
-        self._array[_unwrap_index(index)] = value._array if isinstance(value, Tensor) else value
+        index = _unwrap_index(index)
+        if _is_basic_index(index):
+            view = self[index]
+            view.copy_(value)
+            return
+        if not self._recorded(value):
+            if isinstance(value, Tensor):
+                _write(self, _index_put(self, index, value)._array)  # checks the dtypes as PyTorch
+            else:
+                _write(self, np.asarray(value), index, check=False)
+            _bump(self)
+            return
+        _apply_inplace(self, _index_put(self, index, value))
 
     # ------------------------------------------------------------------ comparisons
     def _compare(self, ufunc, other) -> "Tensor":
@@ -921,8 +1177,8 @@ class Tensor:
             return _new(out)
         a_needs, b_needs = self._requires_grad, other._requires_grad
 
-        # out = a @ b: da = g @ b^T, db = a^T @ g (1-D operands as a row / a column)
         def backward(g):
+            # out = a @ b: da = g @ b^T, db = a^T @ g (1-D operands as a row / a column)
             if a.ndim == 2 and b.ndim == 2:
                 return (g @ b.T if a_needs else None), (a.T @ g if b_needs else None)
             a2 = a[None, :] if a.ndim == 1 else a
@@ -937,7 +1193,7 @@ class Tensor:
                 gb = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
             return ga, gb
 
-        return _new(out, (self, other), backward)
+        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), (self, other))
 
     def __rmatmul__(self, other) -> "Tensor":
         return _from_data(other) @ self
@@ -950,10 +1206,11 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d exp(x) = exp(x)
+        def backward(g):
+            # d exp(x) = exp(x)
             return (g * out,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "ExpBackward0", (OUTPUT,))
 
     def log(self) -> "Tensor":
         a = _floating(self._array)
@@ -961,10 +1218,11 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d ln(x) = 1/x
+        def backward(g):
+            # d ln(x) = 1/x
             return (g / a,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "LogBackward0", (self,))
 
     def log10(self) -> "Tensor":
         a = _floating(self._array)
@@ -972,20 +1230,22 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d log10(x) = 1 / (x ln 10)
+        def backward(g):
+            # d log10(x) = 1 / (x ln 10)
             return (g / (a * math.log(10.0)),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "Log10Backward0", (self,))
 
     def sqrt(self) -> "Tensor":
         out = np.sqrt(_floating(self._array))
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d sqrt(x) = 1 / (2 sqrt(x))
+        def backward(g):
+            # d sqrt(x) = 1 / (2 sqrt(x))
             return (g / (2 * out),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "SqrtBackward0", (OUTPUT,))
 
     def abs(self) -> "Tensor":
         a = self._array
@@ -993,10 +1253,11 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d|x| = sign(x), 0 at 0 as in PyTorch
+        def backward(g):
+            # d|x| = sign(x), 0 at 0 as in PyTorch
             return (g * np.sign(a),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "AbsBackward0", (self,))
 
     __abs__ = abs
 
@@ -1005,20 +1266,22 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d tanh(x) = 1 - tanh(x)^2
+        def backward(g):
+            # d tanh(x) = 1 - tanh(x)^2
             return (g * (1 - out * out),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "TanhBackward0", (OUTPUT,))
 
     def sigmoid(self) -> "Tensor":
         out = np.exp(-np.logaddexp(0, -_floating(self._array)))
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d sigmoid(x) = s (1 - s)
+        def backward(g):
+            # d sigmoid(x) = s (1 - s)
             return (g * out * (1 - out),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "SigmoidBackward0", (OUTPUT,))
 
     def relu(self) -> "Tensor":
         a = self._array
@@ -1026,10 +1289,11 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d relu(x) = 1 where x > 0
-            return (g * (a > 0),)
+        def backward(g):
+            # d relu(x) = 1 where x > 0 (where the output is > 0)
+            return (g * (out > 0),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "ReluBackward0", (OUTPUT,))
 
     def clamp(self, min=None, max=None) -> "Tensor":
         """Limit values to [min, max] (numbers or tensors). The gradient goes to the input where
@@ -1047,6 +1311,7 @@ class Tensor:
             return _new(out)
 
         def backward(g):
+            # d clamp(x)/dx = 1 within [min, max]; a tensor bound gets the gradient where it applied
             below = a < lo if lo is not None else np.False_
             above = a > hi if hi is not None else np.False_
             grads = [_unbroadcast(g * ~(below | above), a.shape)]
@@ -1056,7 +1321,7 @@ class Tensor:
                 grads.append(_unbroadcast(g * above, hi.shape))
             return tuple(grads)
 
-        return _new(out, (self,) + bounds, backward)
+        return _new(out, (self,) + bounds, backward, "ClampBackward0" if bounds else "ClampBackward1", (self,) + bounds)
 
     clip = clamp
 
@@ -1075,10 +1340,11 @@ class Tensor:
             return _new(out)
         shape = a.shape
 
-        def backward(g):  # every input element gets the output's gradient
+        def backward(g):
+            # d sum/dx_i = 1: every input element gets the output's gradient
             return (np.broadcast_to(_expand_reduced(g, dims, keepdim, shape), shape),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "SumBackward0" if dims is None else "SumBackward1", ())
 
     def mean(self, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None) -> "Tensor":
         if axis is not None or keepdims is not None:
@@ -1096,10 +1362,11 @@ class Tensor:
         shape = a.shape
         count = a.size // max(out.size, 1) if a.size else 0
 
-        def backward(g):  # d mean = 1/N
+        def backward(g):
+            # d mean/dx_i = 1/N
             return (np.broadcast_to(_expand_reduced(g, dims, keepdim, shape) / count, shape),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "MeanBackward0" if dims is None else "MeanBackward1", ())
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None, axis=None, keepdims=None) -> "Tensor":
         """Variance with Bessel's correction by default (correction=1, i.e. unbiased=True)."""
@@ -1123,10 +1390,11 @@ class Tensor:
         shape = a.shape
         scale = 2 / dof if dof else float("inf")
 
-        def backward(g):  # d var / dx_i = 2 (x_i - mean) / (N - correction)
+        def backward(g):
+            # d var / dx_i = 2 (x_i - mean) / (N - correction)
             return (_expand_reduced(g, dims, keepdim, shape) * centered * scale,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "VarBackward0", (self,))
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None, axis=None, keepdims=None) -> "Tensor":
         """Standard deviation: sqrt of var (same correction rules)."""
@@ -1137,10 +1405,11 @@ class Tensor:
         if not _needs_grad(v):
             return _new(out)
 
-        def backward(g):  # d sqrt(v) = 1 / (2 sqrt(v)); 0 where std is 0 (constant input), as in PyTorch
+        def backward(g):
+            # d sqrt(v) = 1 / (2 sqrt(v)); 0 where std is 0 (constant input), as in PyTorch
             return (g / (2 * np.where(out == 0, np.inf, out)),)
 
-        return _new(out, (v,), backward)
+        return _new(out, (v,), backward, "StdBackward0", (OUTPUT,))
 
     def _extreme(self, name: str, dim, keepdim: bool):
         a = self._array
@@ -1152,11 +1421,12 @@ class Tensor:
             if not _needs_grad(self):
                 return _new(out)
 
-            def backward_all(g):  # the gradient is shared evenly among tied extremes
+            def backward_all(g):
+                # d max/dx_i = 1/k at the k tied extremes, else 0
                 hits = a == out
                 return (hits * (g / int(hits.sum())),)  # a Python int keeps g's float32
 
-            return _new(out, (self,), backward_all)
+            return _new(out, (self,), backward_all, "MaxBackward1" if name == "max" else "MinBackward1", (self, OUTPUT))
         d = _normalize_dims(dim, a.ndim)[0]
         indices = np.expand_dims(pick(a, axis=d), d)
         values = np.take_along_axis(a, indices, axis=d)
@@ -1166,12 +1436,13 @@ class Tensor:
             return MaxMin(_new(values), _new(indices))
         kept = indices if keepdim else np.expand_dims(indices, d)
 
-        def backward(g):  # only the chosen element receives the gradient
+        def backward(g):
+            # d max_j/dx_i = 1 for the chosen element, else 0
             grad = np.zeros_like(a)
             np.put_along_axis(grad, kept, g if keepdim else np.expand_dims(g, d), axis=d)
             return (grad,)
 
-        return MaxMin(_new(values, (self,), backward), _new(indices))
+        return MaxMin(_new(values, (self,), backward, "MaxBackward0" if name == "max" else "MinBackward0", (kept,)), _new(indices))
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """The largest value, or (values, indices) along dim."""
@@ -1212,10 +1483,11 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # ds_i/dx_j = s_i (delta_ij - s_j)
+        def backward(g):
+            # ds_i/dx_j = s_i (delta_ij - s_j)
             return (out * (g - (g * out).sum(axis=dim, keepdims=True)),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "SoftmaxBackward0", (OUTPUT,))
 
     @_numpy_names
     def log_softmax(self, dim: int) -> "Tensor":
@@ -1225,22 +1497,28 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):  # d logsoftmax_i / dx_j = delta_ij - softmax_j
+        def backward(g):
+            # d logsoftmax_i / dx_j = delta_ij - softmax_j
             return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "LogSoftmaxBackward0", (OUTPUT,))
 
     # ------------------------------------------------------------------ shape
-    def _reshaped(self, out: np.ndarray) -> "Tensor":
-        """An op that only rearranges elements: the gradient is reshaped back."""
+    def _reshaped(self, out: np.ndarray, name: str) -> "Tensor":
+        """An op that only rearranges elements (a view when numpy gave one): the gradient is reshaped back."""
+        a = self._array
+        is_view = out.base is not None and (out.base is a or out.base is a.base)
         if not _needs_grad(self):
-            return _new(out)
-        shape = self._array.shape
+            t = _new(out)
+        else:
+            shape = a.shape
 
-        def backward(g):
-            return (g.reshape(shape),)
+            def backward(g):
+                # d view(x)/dx = 1, element for element
+                return (g.reshape(shape),)
 
-        return _new(out, (self,), backward)
+            t = _new(out, (self,), backward, name if is_view else "UnsafeViewBackward0", ())
+        return _as_view(t, self, ("shape", out.shape)) if is_view else t
 
     def view(self, *shape) -> "Tensor":
         """The same elements in a new shape (one dimension may be -1)."""
@@ -1250,7 +1528,7 @@ class Tensor:
             out = self._array.reshape(shape)
         except ValueError:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self._array.size}") from None
-        return self._reshaped(out)
+        return self._reshaped(out, "ViewBackward0")
 
     reshape = view
 
@@ -1268,13 +1546,13 @@ class Tensor:
     def squeeze(self, dim=None) -> "Tensor":
         a = self._array
         if dim is None:
-            return self._reshaped(a.squeeze())
+            return self._reshaped(a.squeeze(), "SqueezeBackward0")
         dims = tuple(d for d in _normalize_dims(dim, a.ndim) if a.shape[d] == 1)
-        return self._reshaped(a.squeeze(dims)) if dims else self
+        return self._reshaped(a.squeeze(dims), "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2") if dims else self
 
     @_numpy_names
     def unsqueeze(self, dim: int) -> "Tensor":
-        return self._reshaped(np.expand_dims(self._array, dim))
+        return self._reshaped(np.expand_dims(self._array, dim), "UnsqueezeBackward0")
 
     def expand(self, *sizes) -> "Tensor":
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -1283,36 +1561,41 @@ class Tensor:
         target = tuple(a.shape[i - len(sizes) + a.ndim] if s == -1 else s for i, s in enumerate(sizes))
         out = np.broadcast_to(a, target)
         if not _needs_grad(self):
-            return _new(out)
+            return _as_view(_new(out), self, ("expand", target))
 
         def backward(g):
+            # d expand(x)/dx: the copies' gradients are summed
             return (_unbroadcast(g, a.shape),)
 
-        return _new(out, (self,), backward)
+        return _as_view(_new(out, (self,), backward, "ExpandBackward0", ()), self, ("expand", target))
 
     def permute(self, *dims) -> "Tensor":
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
+        return self._permuted(dims, "PermuteBackward0")
+
+    def _permuted(self, dims: tuple, name: str) -> "Tensor":
         out = self._array.transpose(dims)
         if not _needs_grad(self):
-            return _new(out)
+            return _as_view(_new(out), self, ("permute", dims))
         inverse = tuple(np.argsort([d % out.ndim for d in dims]))
 
         def backward(g):
+            # d permute(x)/dx: the gradient permuted back
             return (g.transpose(inverse),)
 
-        return _new(out, (self,), backward)
+        return _as_view(_new(out, (self,), backward, name, ()), self, ("permute", dims))
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         dims = list(range(self._array.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-        return self.permute(*dims)
+        return self._permuted(tuple(dims), "TransposeBackward0")
 
     def t(self) -> "Tensor":
         """Transpose a 2-D tensor; 0-D and 1-D tensors are returned as they are."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return self._permuted((1, 0), "TBackward0") if self.ndim == 2 else self
 
     def contiguous(self) -> "Tensor":
         """self when already contiguous, else a copy (so writing to it leaves the base alone)."""
@@ -1324,9 +1607,10 @@ class Tensor:
             return _new(out)
 
         def backward(g):
+            # d clone(x)/dx = 1
             return (g,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "CloneBackward0", ())
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, index) -> "Tensor":
@@ -1336,18 +1620,24 @@ class Tensor:
             out = a[index]
         except IndexError as e:
             raise IndexError(f"{e} (tensor of shape {tuple(a.shape)})") from None
+        basic = _is_basic_index(index)
+        if basic and type(out) is not np.ndarray:
+            index = (index if type(index) is tuple else (index,)) + (Ellipsis,)  # a 0-d view, not a numpy scalar
+            out = a[index]
         if not _needs_grad(self):
-            return _new(out)
+            t = _new(out)
+            return _as_view(t, self, ("index", index)) if basic else t
         if type(index) is np.ndarray and index.dtype.kind in "iu" and a.ndim >= 1:
             n_rows = a.shape[0]
 
-            def backward_rows(g):  # rows picked several times sum their gradients
+            def backward_rows(g):
+                # d x[rows]/dx: rows picked several times sum their gradients
                 return (_scatter_rows(index, g, n_rows),)
 
-            return _new(out, (self,), backward_rows)
-        basic = _is_basic_index(index)
+            return _new(out, (self,), backward_rows, "IndexBackward0", (index,))
 
         def backward(g):
+            # d x[index]/dx = 1 at the picked elements (summed where picked several times), else 0
             grad = np.zeros_like(a)
             if basic:
                 grad[index] = g
@@ -1355,7 +1645,9 @@ class Tensor:
                 np.add.at(grad, index, g)
             return (grad,)
 
-        return _new(out, (self,), backward)
+        if not basic:
+            return _new(out, (self,), backward, "IndexBackward0", (index,))
+        return _as_view(_new(out, (self,), backward, _basic_index_name(index), ()), self, ("index", index))
 
     # ------------------------------------------------------------------ shape, sort and scan ops (the series' programs)
     @_numpy_names
@@ -1379,9 +1671,10 @@ class Tensor:
             if sum(sizes) != n or any(s < 0 for s in sizes):
                 raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension {d}), but got split_sizes={sizes}")
         lead = (slice(None),) * d
+        name = "SplitBackward0" if isinstance(split_size_or_sections, (int, np.integer)) else "SplitWithSizesBackward0"
         pieces, start = [], 0
         for size in sizes:
-            pieces.append(self._piece(lead + (slice(start, start + size),)))
+            pieces.append(self._piece(lead + (slice(start, start + size),), name))
             start += size
         return tuple(pieces)
 
@@ -1403,9 +1696,9 @@ class Tensor:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         d = _one_dim(dim, a.ndim)
         lead = (slice(None),) * d
-        return tuple(self._piece(lead + (i,)) for i in range(a.shape[d]))
+        return tuple(self._piece(lead + (i,), "UnbindBackward0") for i in range(a.shape[d]))
 
-    def _piece(self, index: tuple) -> "Tensor":
+    def _piece(self, index: tuple, name: str) -> "Tensor":
         """A view of self by a basic index (split, chunk, unbind): the piece's gradient is
         written into zeros of the input's shape at the piece's place."""
         a = self._array
@@ -1414,25 +1707,25 @@ class Tensor:
             return _new(out)
         shape = a.shape
 
-        def backward(g):
+        def backward(g):  # the piece's place in the input gets its gradient, the rest none
             grad = np.zeros(shape, dtype=g.dtype)
             grad[index] = g
             return (grad,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, name, ())
 
     def tril(self, diagonal: int = 0) -> "Tensor":
         """The lower triangle of the last two dimensions (on and below `diagonal`), zeros above."""
-        return self._triangle(np.tril, "tril", diagonal)
+        return self._triangle(np.tril, "Tril", diagonal)
 
     def triu(self, diagonal: int = 0) -> "Tensor":
         """The upper triangle of the last two dimensions (on and above `diagonal`), zeros below."""
-        return self._triangle(np.triu, "triu", diagonal)
+        return self._triangle(np.triu, "Triu", diagonal)
 
     def _triangle(self, keep, name: str, diagonal: int) -> "Tensor":
         a = self._array
         if a.ndim < 2:
-            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+            raise RuntimeError(f"{name.lower()}: input tensor must have at least 2 dimensions")
         out = keep(a, diagonal)
         if not _needs_grad(self):
             return _new(out)
@@ -1440,7 +1733,7 @@ class Tensor:
         def backward(g):  # the kept elements pass their gradient, the zeroed ones none
             return (keep(g, diagonal),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, name + "Backward0", ())
 
     @_numpy_names
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
@@ -1451,7 +1744,7 @@ class Tensor:
         if not 0 <= k <= work.shape[d]:
             raise RuntimeError("selected index k out of range")
         indices = np.take(_argsort(work, d, largest), np.arange(k), axis=d)
-        return self._sorted_pick(Topk, work, indices, d)
+        return self._sorted_pick(Topk, "TopkBackward0", work, indices, d)
 
     @_numpy_names
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -1460,9 +1753,9 @@ class Tensor:
         a = self._array
         work = a.reshape(1) if a.ndim == 0 else a
         d = _one_dim(dim, a.ndim)
-        return self._sorted_pick(Sort, work, _argsort(work, d, descending), d)
+        return self._sorted_pick(Sort, "SortBackward0", work, _argsort(work, d, descending), d)
 
-    def _sorted_pick(self, kind, work: np.ndarray, indices: np.ndarray, d: int):
+    def _sorted_pick(self, kind, name: str, work: np.ndarray, indices: np.ndarray, d: int):
         """topk's and sort's (values, indices): each value's gradient goes back to where it was taken."""
         values = np.take_along_axis(work, indices, axis=d)
         shape = self._array.shape
@@ -1472,12 +1765,12 @@ class Tensor:
             return kind(_new(values), _new(indices))
         kept = indices.reshape(values.shape) if shape else indices.reshape(1)
 
-        def backward(g):
+        def backward(g):  # each value's gradient goes back to its place (the indices are distinct)
             grad = np.zeros(work.shape, dtype=g.dtype)
-            np.put_along_axis(grad, kept, g.reshape(kept.shape), axis=d)  # the indices are distinct
+            np.put_along_axis(grad, kept, g.reshape(kept.shape), axis=d)
             return (grad.reshape(shape),)
 
-        return kind(_new(values, (self,), backward), _new(indices))
+        return kind(_new(values, (self,), backward, name, (kept,)), _new(indices))
 
     @_numpy_names
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
@@ -1506,7 +1799,7 @@ class Tensor:
                 return (np.roll(g.reshape(-1), back[0]).reshape(g.shape),)
             return (np.roll(g, back, dim_list),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "RollBackward0", ())
 
     @_numpy_names
     def gather(self, dim: int, index: "Tensor", *, sparse_grad: bool = False) -> "Tensor":
@@ -1518,12 +1811,12 @@ class Tensor:
         if not _needs_grad(self):
             return _new(out)
 
-        def backward(g):
+        def backward(g):  # each output element came from one place; repeated places add up
             grad = np.zeros(a.shape, dtype=g.dtype)
             np.add.at(grad, at, g)
             return (grad,)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "GatherBackward0", _index_saved(index))
 
     @_numpy_names
     def scatter(self, dim: int, index: "Tensor", src=None, *, value=None, reduce=None) -> "Tensor":
@@ -1541,15 +1834,13 @@ class Tensor:
 
     @_numpy_names
     def scatter_(self, dim: int, index: "Tensor", src=None, *, value=None, reduce=None) -> "Tensor":
-        """scatter in place."""
-        if reduce is not None:
-            return self.copy_(self._scatter_reduce(dim, index, src, value, reduce))
-        return self._scatter_inplace(dim, index, src, value, add=False)
+        """scatter in place (recorded on a graph tensor, as PyTorch's)."""
+        return self._inplace_op(_scatter_op, dim, index, src, value, reduce)
 
     @_numpy_names
     def scatter_add_(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
-        """scatter_add in place."""
-        return self._scatter_inplace(dim, index, src, None, add=True)
+        """scatter_add in place (recorded on a graph tensor, as PyTorch's)."""
+        return self._inplace_op(Tensor.scatter_add, dim, index, src)
 
     def _scatter_reduce(self, dim, index, src, value, reduce: str) -> "Tensor":
         if reduce != "add":
@@ -1570,7 +1861,7 @@ class Tensor:
             if src._array.dtype != a.dtype:
                 raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
             d, at = _along(a, dim, index, "scatter", src._array)
-            return d, at, src, src._array[_leading(index._array.shape)]
+            return d, at, src, src._array[_leading(np.shape(index))]
         value = value.item() if isinstance(value, Tensor) else value
         d, at = _along(a, dim, index, "scatter")
         return d, at, None, np.array(value).astype(a.dtype)
@@ -1586,8 +1877,9 @@ class Tensor:
         parents = (self,) if src is None else (self, src)
         if not _needs_grad(*parents):
             return _new(out)
-        region = _leading(index._array.shape)
+        region = _leading(np.shape(index))
         src_shape = None if src is None else src._array.shape
+        name = "ScatterAddBackward0" if add else "ScatterBackward1" if src is None else "ScatterBackward0"
 
         def backward(g):
             if add:  # d out / d self = 1 everywhere
@@ -1601,18 +1893,7 @@ class Tensor:
             grad_src[region] = g[at]  # each src element went to one place
             return grad_self, grad_src
 
-        return _new(out, parents, backward)
-
-    def _scatter_inplace(self, dim, index, src, value, add: bool) -> "Tensor":
-        self._check_inplace()
-        if isinstance(src, Tensor) and src._requires_grad and _GradMode.enabled:
-            raise RuntimeError("microtorch does not record in-place operations: the right-hand side requires grad")
-        d, at, src, values = self._scatter_source(dim, index, src, value)
-        if add:
-            np.add.at(self._array, at, values)
-        else:
-            self._array[at] = values
-        return self
+        return _new(out, parents, backward, name, _index_saved(index))
 
     @_numpy_names
     def index_select(self, dim: int, index: "Tensor") -> "Tensor":
@@ -1640,7 +1921,7 @@ class Tensor:
             np.add.at(np.moveaxis(grad, d, 0), idx, np.moveaxis(g.reshape(out.shape if a.ndim else (1,)), d, 0))
             return (grad.reshape(a.shape),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "IndexSelectBackward0", _index_saved(index))
 
     @_numpy_names
     def cumsum(self, dim: int, *, dtype=None) -> "Tensor":
@@ -1657,7 +1938,7 @@ class Tensor:
                 return (g,)
             return (np.flip(np.cumsum(np.flip(g, d), axis=d), d),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "CumsumBackward0", ())
 
     @_numpy_names
     def cumprod(self, dim: int, *, dtype=None) -> "Tensor":
@@ -1686,26 +1967,26 @@ class Tensor:
                 r[i] = gm[i] + x[i + 1] * r[i + 1]
             return (np.moveaxis(left * r, 0, d).reshape(a.shape),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "CumprodBackward0", (self,))
 
     def amax(self, dim=(), keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
         """The largest values over dim (all dimensions by default); tied maxima share the
         gradient equally, as in PyTorch."""
         if axis is not None or keepdims is not None:
             dim, keepdim = _aliases("amax", dim, keepdim, axis, keepdims)
-        return self._amax_amin(np.maximum, "amax", dim, keepdim)
+        return self._amax_amin(np.maximum, "Amax", dim, keepdim)
 
     def amin(self, dim=(), keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
         """The smallest values over dim (all dimensions by default); ties share the gradient."""
         if axis is not None or keepdims is not None:
             dim, keepdim = _aliases("amin", dim, keepdim, axis, keepdims)
-        return self._amax_amin(np.minimum, "amin", dim, keepdim)
+        return self._amax_amin(np.minimum, "Amin", dim, keepdim)
 
     def _amax_amin(self, ufunc, name: str, dim, keepdim: bool) -> "Tensor":
         a = self._array
         dims = _reduction_dims(dim, a.ndim)
         if a.size == 0 and (dims is None or any(a.shape[i] == 0 for i in dims)):
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+            raise RuntimeError(f"{name.lower()}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
         kept = ufunc.reduce(a, axis=dims, keepdims=True)
         out = np.asarray(kept if keepdim else kept.reshape(_reduced_shape(a.shape, dims)))
         if not _needs_grad(self):
@@ -1715,7 +1996,7 @@ class Tensor:
             hits = a == kept
             return (hits * (g.reshape(kept.shape) / hits.sum(axis=dims, keepdims=True)),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, name + "Backward0", (self, OUTPUT))
 
     def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
         """log(sum(exp(x))) over dim (required, as in PyTorch), computed stably (shifted by the
@@ -1737,7 +2018,7 @@ class Tensor:
         def backward(g):
             return (g.reshape(kept.shape) * np.exp(a - kept),)
 
-        return _new(out, (self,), backward)
+        return _new(out, (self,), backward, "LogsumexpBackward0", (self, OUTPUT))
 
     def prod(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> "Tensor":
         """The product of all elements, or along one dim. The gradient is exact with zeros:
@@ -1761,25 +2042,7 @@ class Tensor:
                 g = np.expand_dims(g, d)
             return ((_products_of_others(x, d) * g).reshape(a.shape),)
 
-        return _new(out, (self,), backward)
-
-    def masked_fill_(self, mask: "Tensor", value) -> "Tensor":
-        """masked_fill in place: value where mask (bool, broadcast to self's shape) is True."""
-        m = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
-        if m.dtype != bool_:
-            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}")
-        self._check_inplace()
-        if isinstance(value, Tensor):
-            if value._array.ndim:
-                raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._array.ndim} dimension(s).")
-            if value._requires_grad and _GradMode.enabled:
-                raise RuntimeError("microtorch does not record in-place operations: the right-hand side requires grad")
-            value = value._array
-        try:
-            np.copyto(self._array, np.asarray(value).astype(self._array.dtype), where=np.broadcast_to(m, self._array.shape))
-        except ValueError:
-            raise RuntimeError(f"masked_fill_: the mask of shape {tuple(m.shape)} does not broadcast to the tensor's shape {tuple(self.shape)}") from None
-        return self
+        return _new(out, (self,), backward, "ProdBackward0" if dim is None else "ProdBackward1", (self,))
 
     def clamp_min(self, min) -> "Tensor":
         return self.clamp(min=min)
@@ -1814,56 +2077,420 @@ class Tensor:
     # ------------------------------------------------------------------ misc
     def masked_fill(self, mask: "Tensor", value) -> "Tensor":
         """self with value where mask is True; the result keeps self's dtype, as in PyTorch."""
-        dtype = self._array.dtype
-        value = value._cast(dtype) if isinstance(value, Tensor) else _new(np.array(value, dtype=dtype))
-        return _where(mask, value, self)
+        cond = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+        if cond.dtype != bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {_C_TYPE_NAMES.get(cond.dtype.name, cond.dtype.name)}")
+        a = self._array
+        v = value._array.astype(a.dtype, copy=False) if isinstance(value, Tensor) else np.array(value, dtype=a.dtype)
+        try:
+            out = np.where(cond, v, a)
+        except ValueError:
+            raise RuntimeError(f"masked_fill: the mask of shape {tuple(cond.shape)} cannot be broadcast to the tensor of shape {tuple(a.shape)}") from None
+        if out.shape != a.shape:
+            raise RuntimeError(f"masked_fill: the mask of shape {tuple(cond.shape)} cannot be broadcast to the tensor of shape {tuple(a.shape)}")
+        value_t = value if isinstance(value, Tensor) else None
+        if not _needs_grad(self, *(() if value_t is None else (value_t,))):
+            return _new(out)
+
+        def backward(g):
+            # d/dx = 1 where the mask is False; a tensor value gets the sum of g where it is True
+            gx = np.where(cond, 0, g)
+            if value_t is None:
+                return (gx,)
+            return gx, np.where(cond, g, 0).sum().reshape(value_t.shape).astype(value_t.dtype, copy=False)
+
+        if value_t is None:
+            return _new(out, (self,), backward, "MaskedFillBackward0", (mask,))
+        if value_t._array.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value_t._array.ndim} dimension(s).")
+        return _new(out, (self, value_t), backward, "MaskedFillBackward1", (mask,))
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
         lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
         return _new(np.histogram(self._array, bins=bins, range=(lo, hi))[0].astype(self.dtype))
 
 
+def _basic_index_name(index) -> str:
+    """PyTorch's node for a basic index: the last step that does something decides."""
+    for item in reversed(index if type(index) is tuple else (index,)):
+        if item is None:
+            return "UnsqueezeBackward0"
+        if isinstance(item, int):
+            return "SelectBackward0"
+        if isinstance(item, slice) and item != slice(None):
+            return "SliceBackward0"
+    return "AliasBackward0" if any(i is Ellipsis for i in (index if type(index) is tuple else (index,))) else "SliceBackward0"
+
+
+def _matmul_name(a_ndim: int, b_ndim: int) -> str:
+    """PyTorch's node for matmul by the operands' dimensions."""
+    if a_ndim == 2 and b_ndim == 2:
+        return "MmBackward0"
+    if a_ndim == 1 and b_ndim == 1:
+        return "DotBackward0"
+    if a_ndim == 2 and b_ndim == 1:
+        return "MvBackward0"
+    if a_ndim == 1 and b_ndim == 2:
+        return "SqueezeBackward4"
+    return "UnsafeViewBackward0" if a_ndim >= 3 and b_ndim <= 2 else "BmmBackward0" if a_ndim == b_ndim == 3 else "UnsafeViewBackward0"
+
+
 _tensor_new = object.__new__
 
 
+def _snapshot(t: "Tensor") -> "Tensor":
+    """t's values as they are now, with t's history: the operand of an in-place op that saves it
+    (t's own array is about to be overwritten)."""
+    s = _tensor_new(Tensor)
+    s._array = t._array.copy()
+    s._grad, s._retains_grad, s._vc, s._base = None, False, None, None
+    s._requires_grad = t.requires_grad
+    s._node = t._node
+    return s
 
-def _grad_fn_name(backward) -> str:
-    qualname = getattr(backward, "__qualname__", "")
-    parts = qualname.split(".")
-    op = parts[-3] if len(parts) >= 3 else qualname
-    return "".join(word.capitalize() for word in op.strip("_").split("_")) + "Backward"
+
+def _copy(dst: "Tensor", src) -> "Tensor":
+    """copy_ out of place: src broadcast to dst's shape in dst's dtype (PyTorch's CopyBackwards)."""
+    a = dst._array
+    src_t = src if isinstance(src, Tensor) else _new(np.asarray(src))
+    v = src_t._array
+    try:
+        out = np.broadcast_to(v, a.shape).astype(a.dtype)
+    except ValueError:
+        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(a.shape, v.shape)) if _broadcastable(a.shape, v.shape) else list(v.shape)}") from None
+    if not _needs_grad(dst, src_t):
+        return _new(out)
+    src_needs = src_t.requires_grad
+
+    def backward(g):
+        # the old values are overwritten: no gradient; d copy/d src = 1, summed over broadcast copies
+        return None, (_unbroadcast(g, v.shape).astype(v.dtype, copy=False) if src_needs else None)
+
+    return _new(out, (dst, src_t), backward, "CopyBackwards", ())
 
 
-def _run_backward(root: Tensor, seed: np.ndarray) -> None:
-    """Propagate `seed` from root to every tensor that requires grad.
+def _broadcastable(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+def _fill(t: "Tensor", value) -> "Tensor":
+    """fill_ / zero_ out of place: the old values get no gradient."""
+    out = np.full_like(t._array, value)
+    if not _needs_grad(t):
+        return _new(out)
+
+    def backward(g):
+        # a constant: no gradient to the overwritten values
+        return (None,)
+
+    return _new(out, (t,), backward, "ZeroBackward0" if value == 0 else "FillBackward2", ())
+
+
+def _index_put(t: "Tensor", index, value) -> "Tensor":
+    """t[index] = value (an advanced index) out of place, as PyTorch's index_put."""
+    a = t._array
+    value_t = value if isinstance(value, Tensor) else _new(np.asarray(value, dtype=a.dtype))
+    v = value_t._array
+    if v.dtype != a.dtype and isinstance(value, Tensor):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} for the destination and {_TYPE_NAMES.get(v.dtype.name, v.dtype.name)} for the source.")
+    out = a.copy()
+    try:
+        out[index] = v
+    except (ValueError, IndexError) as e:
+        raise RuntimeError(f"index_put: {e} (tensor of shape {tuple(a.shape)}, value of shape {tuple(v.shape)})") from None
+    if not _needs_grad(t, value_t):
+        return _new(out)
+    value_needs = value_t.requires_grad
+
+    def backward(g):
+        # the written elements get no gradient to their old values; the value gets theirs
+        gt = g.copy()
+        gt[index] = 0
+        return gt, (_unbroadcast(np.broadcast_to(g[index], np.broadcast_shapes(a[index].shape, v.shape)), v.shape) if value_needs else None)
+
+    return _new(out, (t, value_t), backward, "IndexPutBackward0", (index,))
+
+
+# ---------------------------------------------------------------------- views and version counters
+def _counter(t: "Tensor") -> list:
+    """t's version counter, made on first need (a tensor never viewed, saved or modified has none)."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc
+
+
+def _bump(t: "Tensor") -> None:
+    """Count an in-place change of t (and of every tensor sharing its storage's counter)."""
+    vc = t._vc
+    if vc is None:
+        t._vc = [1]
+    else:
+        vc[0] += 1
+
+
+def _as_view(out: "Tensor", of: "Tensor", step: tuple) -> "Tensor":
+    """Mark out as a view of `of` (sharing its version counter); step replays it on an array:
+    ("index", index), ("shape", shape) or ("permute", dims)."""
+    vc = out._vc = _counter(of)
+    if of._base is None:
+        out._base = (of, (step,), vc[0])
+    else:
+        base, steps, _ = of._base
+        out._base = (base, steps + (step,), vc[0])
+    return out
+
+
+def _replay(array: np.ndarray, steps: tuple) -> np.ndarray:
+    for kind, arg in steps:
+        if kind == "index":
+            array = array[arg]
+        elif kind == "shape":
+            array = array.reshape(arg)
+        elif kind == "permute":
+            array = array.transpose(arg)
+        else:  # "expand"
+            array = np.broadcast_to(array, arg)
+    return array
+
+
+def _view_positions(view: "Tensor") -> np.ndarray:
+    """The flat (C-order) positions in its base of each element of a view, in the view's shape."""
+    base, steps, _ = view._base
+    return _replay(np.arange(base._array.size).reshape(base._array.shape), steps)
+
+
+def _refresh_view(view: "Tensor") -> bool:
+    """After an in-place change of its base (directly or through another view) a view's history
+    is the base's new history, seen through the view (PyTorch's AsStridedBackward0). Returns
+    whether the view requires grad."""
+    base, steps, version = view._base
+    if view._vc[0] != version:
+        view._base = (base, steps, view._vc[0])
+        if base._requires_grad and _GradMode.enabled and base._node is not None:
+            view._node, view._requires_grad = _as_strided_node(view, base), True
+    return view._requires_grad
+
+
+def _as_strided_node(view: "Tensor", base: "Tensor") -> Node:
+    pos = _view_positions(view)
+    shape, dtype = base._array.shape, base._array.dtype
+
+    def backward(g):
+        # the view's elements sit at pos in the base; the other elements get no gradient
+        grad = np.zeros(base._array.size, dtype=dtype)
+        grad[pos] = g
+        return (grad.reshape(shape),)
+
+    node = _tensor_new(_NODE_TYPES["AsStridedBackward0"])
+    node._backward, node._next, node._seq, node._retain, node._saved = backward, (_edge(base),), _next_seq(), None, None
+    return node
+
+
+# ---------------------------------------------------------------------- in-place ops
+def _check_inplace(t: "Tensor") -> None:
+    """PyTorch's refusals: a leaf that requires grad, or a view of one, outside no_grad."""
+    if not _GradMode.enabled:
+        return
+    if t._base is not None:
+        base = t._base[0]
+        if base._requires_grad and base._node is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    elif t._requires_grad and t._node is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _write(t: "Tensor", value: np.ndarray, index=Ellipsis, check: bool = True) -> None:
+    """Store value into t's array (at index), with PyTorch's casting rule for in-place results."""
+    array = t._storage()
+    if check and value.dtype != array.dtype and not np.can_cast(value.dtype, array.dtype, "same_kind"):
+        raise RuntimeError(f"result type {_TYPE_NAMES.get(value.dtype.name, value.dtype.name)} can't be cast to the desired output type {_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}")
+    try:
+        array[index] = value
+    except ValueError as e:
+        if not array.flags.writeable:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
+                "Please clone() the tensor before performing the operation."
+            ) from None
+        raise RuntimeError(f"the result of shape {tuple(value.shape)} cannot be written into the tensor of shape {tuple(np.shape(array[index]))}: {e}") from None
+
+
+def _apply_inplace(t: "Tensor", result: "Tensor") -> "Tensor":
+    """Write an in-place op's result (computed out of place) into t; when it was recorded,
+    rebase t's history onto the op's node (through the base, for a view)."""
+    _write(t, result._array)
+    _bump(t)
+    if result._node is not None:
+        _rebase(t, result._node, result)
+    return t
+
+
+def _rebase(t: "Tensor", node: Node, result: "Tensor | None") -> None:
+    """t's grad_fn becomes node, whose first input is t's old history."""
+    if result is not None and result._vc is not None and node._saved:  # the op saved its output: now t
+        vc, out = result._vc, _counter(t)
+        node._versions = tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, node._versions))
+        for s in node._saved:
+            if s._vc is vc:
+                s._vc = out
+    if t._base is None:
+        if t._node is not None and t._node._retain is not None:
+            node._retain, t._node._retain = t._node._retain, None
+        t._node, t._requires_grad = node, True
+        return
+    base = t._base[0]
+    base_node = _copy_slices(base, t, node)
+    base._node, base._requires_grad = base_node, True
+    t._base = (base, t._base[1], t._vc[0])
+    t._node, t._requires_grad = _as_strided_node(t, base), True
+
+
+def _copy_slices(base: "Tensor", view: "Tensor", node: Node) -> Node:
+    """PyTorch's CopySlices: the base's new history after an in-place op (node) on one of its views."""
+    pos = _view_positions(view)
+    op_backward = node._backward
+
+    def backward(g):
+        # the view's part of g goes through the op; the view's old values got overwritten, so the
+        # base's old history gets g elsewhere and, at the view, what the op sends to its old input
+        flat = g.reshape(-1)
+        grads = op_backward(flat[pos])
+        old = flat.copy()
+        old[pos] = 0 if grads[0] is None else grads[0]
+        return (old.reshape(g.shape),) + tuple(grads[1:])
+
+    slices = _tensor_new(_NODE_TYPES["CopySlices"])
+    slices._backward, slices._seq, slices._retain = backward, _next_seq(), None
+    slices._next = (_edge(base),) + node._next[1:]
+    slices._saved = node._saved
+    if node._saved:
+        slices._versions = node._versions
+    return slices
+
+
+# ---------------------------------------------------------------------- the backward engine
+_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+}
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+    "if you need to access saved tensors after calling backward."
+)
+
+
+def _short_name(node: Node) -> str:
+    """How PyTorch names a node in the version error: 'Tanh' for TanhBackward0."""
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
+def _check_versions(node: Node) -> None:
+    """Raise PyTorch's error when a tensor saved by node was modified in place since."""
+    for s, version in zip(node._saved, node._versions):
+        vc = s._vc
+        now = vc[0] if vc else 0
+        if now != version:
+            array = s._array
+            what = f"[torch.{_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}Tensor [{', '.join(map(str, np.shape(array)))}]]"
+            if isinstance(s, _SavedOutput):
+                what += f", which is output 0 of {_short_name(node)},"
+            elif s._node is not None:
+                what += f", which is output 0 of {_short_name(s._node)},"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"{what} is at version {now}; expected version {version} instead. Hint: enable anomaly detection to "
+                "find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True)."
+            )
+
+
+def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool, capture: dict | None = None) -> None:
+    """Propagate the seeds from the roots through the graph.
 
     Nodes are visited newest first: an op's output is always created after its inputs, so when
     a node is popped every consumer has already added its share of the node's gradient. This is
     a topological order without a separate sort, and iterative, so deep graphs work.
+    Without capture, leaves' gradients accumulate into .grad; with capture (autograd.grad), the
+    gradients reaching the captured edges (nodes or leaves) are summed there instead, .grad is
+    left alone, and only nodes leading to a captured edge run.
     """
-    if root._backward is None:
-        _accumulate(root, seed)
-        return
-    grads = {root: seed}
-    heap = [(-root._seq, root)]
+    grads: dict = {}
+    heap: list = []
+    needed = None if capture is None else _leading_to(roots, capture)
+    for root, seed in zip(roots, seeds):
+        edge = _edge(root)
+        if isinstance(edge, Tensor):
+            _deliver(edge, seed, capture)
+        elif edge in grads:
+            grads[edge] = grads[edge] + seed
+        else:
+            grads[edge] = seed
+            heappush(heap, (-edge._seq, edge))
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(node)
-        if node._retains_grad:
-            _accumulate(node, g)
-        for parent, pg in zip(node._parents, node._backward(g)):
-            if pg is None or not parent._requires_grad:
+        if node._retain is not None:
+            retained = node._retain()
+            if retained is not None and capture is None:
+                _accumulate(retained, g)
+        if capture is not None:
+            if node in capture:
+                capture[node] = g if capture[node] is None else capture[node] + g
+            if node not in needed:
                 continue
-            if parent._backward is None:
-                _accumulate(parent, pg)
-            elif parent in grads:
-                grads[parent] = grads[parent] + pg
-            else:
-                grads[parent] = pg
-                heappush(heap, (-parent._seq, parent))
+        saved = node._saved
+        backward = node._backward
+        if saved is not None:
+            if saved is _FREED:
+                raise RuntimeError(_SECOND_BACKWARD)
+            if saved:
+                _check_versions(node)
+            if not retain_graph:
+                node._saved = _FREED
+                node._backward = None
+        for edge, pg in zip(node._next, backward(g)):
+            if pg is None or edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                _deliver(edge, pg, capture)
+            elif edge in grads:
+                grads[edge] = grads[edge] + pg
+            elif needed is None or edge in needed or edge in capture:
+                grads[edge] = pg
+                heappush(heap, (-edge._seq, edge))
 
 
-def _accumulate(t: Tensor, g: np.ndarray) -> None:
+def _deliver(leaf: "Tensor", g: np.ndarray, capture: dict | None) -> None:
+    if capture is None:
+        _accumulate(leaf, g)
+    elif leaf in capture:
+        capture[leaf] = g if capture[leaf] is None else capture[leaf] + g
+
+
+def _leading_to(roots: Sequence["Tensor"], capture: dict) -> set:
+    """The nodes from which some captured edge is reachable (they must run for autograd.grad)."""
+    order, seen, stack = [], set(), [e for e in map(_edge, roots) if isinstance(e, Node)]
+    while stack:  # iterative depth-first search, then a pass in reverse finishing order
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        stack.extend(e for e in node._next if isinstance(e, Node) and e not in seen)
+    needed = set()
+    for node in sorted(order, key=lambda n: n._seq):  # inputs before their consumers
+        if any(e is not None and (e in capture or e in needed) for e in node._next):
+            needed.add(node)
+    return needed
+
+
+def _accumulate(t: "Tensor", g: np.ndarray) -> None:
     """Add g into t's .grad in place (a tensor taken from .grad sees it, as in PyTorch);
     the first time, as a fresh copy the user owns."""
     if t._grad is None:
@@ -1871,6 +2498,23 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
     else:
         t._grad += g
 
+
+_NO_CREATE_GRAPH = (
+    "create_graph=True (gradients of gradients) is not supported: microtorch's backward closures "
+    "compute on raw arrays and record no graph of their own"
+)
+
+
+def _seed(output: "Tensor", gradient) -> np.ndarray:
+    """The gradient backward starts from: ones for a one-element output, else the given one."""
+    if gradient is None:
+        if output._array.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return np.ones_like(output._array)
+    seed = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if seed.shape != output._array.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output has shape {tuple(seed.shape)} and output has shape {tuple(output.shape)}")
+    return seed.astype(output._array.dtype, copy=False)
 
 
 def _size(size: tuple) -> tuple:
@@ -1889,11 +2533,12 @@ def _extremum(ufunc, input: Tensor, other: Tensor) -> Tensor:
     if not _needs_grad(input, other):
         return _new(out)
 
-    def backward(g):  # the chosen operand gets the gradient; ties share it equally, as in PyTorch
+    def backward(g):
+        # the chosen operand gets the gradient; ties share it equally, as in PyTorch
         ga = np.where(a == b, g * 0.5, np.where(a == out, g, 0))
         return _unbroadcast(ga, a.shape), _unbroadcast(g - ga, b.shape)
 
-    return _new(out, (input, other), backward)
+    return _new(out, (input, other), backward, "MaximumBackward0" if ufunc is np.maximum else "MinimumBackward0", (input, other))
 
 
 def _where(condition: Tensor, input, other) -> Tensor:
@@ -1910,9 +2555,10 @@ def _where(condition: Tensor, input, other) -> Tensor:
         return _new(out)
 
     def backward(g):
+        # d where(c, x, y)/dx = c, d/dy = not c
         return _unbroadcast(np.where(cond, g, 0), a.shape), _unbroadcast(np.where(cond, 0, g), b.shape)
 
-    return _new(out, (x, y), backward)
+    return _new(out, (x, y), backward, "WhereBackward0", (condition,) if isinstance(condition, Tensor) else (cond,))
 
 
 def _from_data(data, dtype=None) -> "Tensor":
@@ -1939,6 +2585,9 @@ def _unwrap_nested(data):
         return [_unwrap_nested(x) for x in data]
     return data
 
+
+
+_OUT_OF_PLACE = {np.add: Tensor.__add__, np.subtract: Tensor.__sub__, np.multiply: Tensor.__mul__, np.true_divide: Tensor.__truediv__}
 
 _MOVED_TO_CREATION = {
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",

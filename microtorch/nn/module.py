@@ -29,9 +29,10 @@ class Parameter(Tensor):
         self._array = array
         self._grad = None
         self._requires_grad = False
-        self._parents = ()
-        self._backward = None
+        self._node = None
         self._retains_grad = False
+        self._vc = None
+        self._base = None
         if requires_grad:
             self.requires_grad = True  # refuses integer data, as in PyTorch
 

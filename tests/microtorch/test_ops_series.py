@@ -347,7 +347,7 @@ I_LONG = torch.tensor([[0, 1]])
         (lambda: X.roll((1, 2), (0,)), RuntimeError, "shifts and dimensions must align. shifts: 2, dims:1"),
         (lambda: torch.tensor([]).amax(), RuntimeError, "amax(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."),
         (lambda: X.amax(dim=(0, 0)), RuntimeError, "dim 0 appears multiple times in the list of dims"),
-        (lambda: X.masked_fill_(torch.tensor([1, 0, 0, 0, 0, 0]), 2.0), RuntimeError, "masked_fill_ only supports boolean masks, but got mask with dtype int64"),
+        (lambda: X.masked_fill_(torch.tensor([1, 0, 0, 0, 0, 0]), 2.0), RuntimeError, "masked_fill_ only supports boolean masks, but got mask with dtype long int"),
     ],
 )
 def test_errors(call, error, message):
@@ -549,3 +549,86 @@ def test_inference_mode_restores_after_an_exception():
         with torch.inference_mode():
             raise ValueError
     assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+
+
+# ---------------------------------------------------------------------- grad_fn names and saved tensors
+NAMES = {  # torch 2.13's grad_fn names for the same calls
+    "SplitBackward0": lambda T, x: x.split(2, 1)[0],
+    "SplitWithSizesBackward0": lambda T, x: x.split([2, 4], 1)[1],
+    "UnbindBackward0": lambda T, x: x.unbind(1)[0],
+    "TrilBackward0": lambda T, x: x.tril(),
+    "TriuBackward0": lambda T, x: x.triu(1),
+    "TopkBackward0": lambda T, x: x.topk(2)[0],
+    "SortBackward0": lambda T, x: x.sort()[0],
+    "RollBackward0": lambda T, x: x.roll(1, 1),
+    "GatherBackward0": lambda T, x: x.gather(1, T.tensor([[0, 1]] * 4)),
+    "ScatterBackward0": lambda T, x: x.scatter(1, T.tensor([[0, 1]] * 4), x[:, :2]),
+    "ScatterBackward1": lambda T, x: x.scatter(1, T.tensor([[0, 1]] * 4), 2.0),
+    "ScatterAddBackward0": lambda T, x: x.scatter_add(1, T.tensor([[0, 1]] * 4), x[:, :2]),
+    "IndexSelectBackward0": lambda T, x: x.index_select(0, T.tensor([0, 0, 2])),
+    "CumsumBackward0": lambda T, x: x.cumsum(1),
+    "CumprodBackward0": lambda T, x: x.cumprod(1),
+    "AmaxBackward0": lambda T, x: x.amax(1),
+    "AminBackward0": lambda T, x: x.amin((0, 1)),
+    "LogsumexpBackward0": lambda T, x: x.logsumexp(1),
+    "ProdBackward0": lambda T, x: x.prod(),
+    "ProdBackward1": lambda T, x: x.prod(1),
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_grad_fn_names_are_pytorchs(name):
+    y = NAMES[name](torch, torch.randn(4, 6, requires_grad=True))
+    assert y.grad_fn.name() == name
+
+
+def test_grad_fn_names_against_torch():
+    pt = pytest.importorskip("torch")
+    for name, call in NAMES.items():
+        assert type(call(pt, pt.randn(4, 6, requires_grad=True)).grad_fn).__name__ == name
+
+
+def test_an_index_changed_in_place_before_backward_raises():
+    x = torch.randn(3, 4, requires_grad=True)
+    index = torch.tensor([[0, 1], [2, 3], [1, 1]])
+    y = x.gather(1, index)
+    index[0, 0] = 3  # backward would scatter to the wrong places: PyTorch raises, so do we
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has been modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_a_modified_input_of_cumprod_raises_and_saved_state_is_freed():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 1
+    y = h.cumprod(0)
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    z = x.logsumexp(0)
+    z.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        z.backward()
+    w = x.cumsum(0).sum()  # cumsum saves nothing: a second backward is allowed, as in PyTorch
+    w.backward(retain_graph=True)
+    w.backward()
+    assert x.grad is not None
+
+
+def test_scatter_in_place_on_a_graph_tensor_is_recorded():
+    x = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    s = torch.tensor([[5.0, 6.0]], dtype=torch.float64, requires_grad=True)
+    y = x * 2
+    y.scatter_(1, torch.tensor([[2, 0]]), s)
+    y.scatter_add_(1, torch.tensor([[1], [1]]), s.t())
+    (y * torch.arange(6.0, dtype=torch.float64).view(2, 3)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 2.0, 0.0], [6.0, 8.0, 10.0]]
+    assert s.grad.tolist() == [[2.0 + 1.0, 0.0 + 4.0]]
+    assert y.grad_fn.name() == "ScatterAddBackward0"
+
+
+def test_masked_fill_in_place_on_a_graph_tensor_is_recorded():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 3
+    y.masked_fill_(torch.tensor([False, True, False]), 0.0)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 3.0]

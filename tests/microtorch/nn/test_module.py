@@ -168,7 +168,7 @@ def test_wrong_assignments_raise():
 
 def _non_leaf_parameter():
     p = nn.Parameter(torch.zeros(1))
-    p._backward = lambda g: (g,)  # as if an op had produced it
+    p._node = (torch.ones(1, requires_grad=True) * 2).grad_fn  # as if an op had produced it
     return p
 
 
