@@ -282,7 +282,7 @@ def einsum(equation: str, *operands) -> Tensor:
     def backward(g):
         return tuple(_einsum_grad(g, k, inputs, output, arrays, sizes) if needs[k] else None for k in range(len(arrays)))
 
-    return _new(out, tuple(operands), backward)
+    return _new(out, tuple(operands), backward, "EinsumBackward0", tuple(operands))
 
 
 def _einsum_subscripts(equation: str, arrays: list) -> tuple:
