@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .grad_mode import _GradMode, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .tensor import _NO_CREATE_GRAPH, Tensor, _edge, _new, _run_backward, _seed
+from .tensor import _NO_CREATE_GRAPH, Tensor, _edge, _new, _run_backward, _run_grad, _seed
 
 
 def _tensors(x, what: str) -> tuple:
@@ -64,7 +64,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     seeds = _seeds(outs, grad_outputs)
     edges = [_edge(t) for t in ins]
     capture = dict.fromkeys(edges)
-    _run_backward(outs, seeds, bool(retain_graph), capture)
+    _run_grad(outs, seeds, bool(retain_graph), capture)
     result = []
     for t, edge in zip(ins, edges):
         g = capture[edge]

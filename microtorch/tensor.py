@@ -6,11 +6,11 @@ the engine accumulates) with its derivative as a comment on the line under `def 
 return `_new(out, inputs, backward, name, saved)`:
   name   PyTorch's grad_fn name, e.g. "MulBackward0" (None: derived from the closure's name).
   saved  the tensors backward reads, so that an in-place change to one of them before backward
-         raises (version counters): inputs as themselves, the output as OUTPUT; numbers or
-         arrays of the op's own may be listed too (not checked, but the node holds state).
-         A node with saved state is freed by backward (a second backward raises unless
-         retain_graph=True); saved=() declares that backward reads nothing and may run again;
-         the default None is treated as saved state without version checks.
+         raises (version counters): inputs as themselves, the op's output as OUTPUT. A node
+         that saves is freed by backward (a second backward raises unless retain_graph=True).
+         saved=() declares that backward reads nothing (sum, view, ...): it may run again; the
+         default None means state of the op's own (a number, an index array): freed, nothing
+         to check.
 An op that saves nothing pays nothing for version checks: versions are recorded as ints next
 to the closure only for the tensors listed.
 """
@@ -65,7 +65,8 @@ class Node:
 
     _backward is the op's closure, _next the input edges (a Node, a leaf Tensor that requires grad,
     or None), _seq the creation order, _saved the tensors it saved (None: nothing, so never freed;
-    _FREED after a backward without retain_graph) and _versions their versions when saved.
+    _FREED after a backward without retain_graph) and _versions (the count of in-place changes of
+    any tensor, then the saved tensors' versions) when they were saved.
     """
 
     __slots__ = ("_backward", "_next", "_seq", "_saved", "_versions", "_retain", "__weakref__")
@@ -86,12 +87,8 @@ class Node:
 
     def __call__(self, grad) -> tuple:
         """Apply the op's backward to the output's gradient: one Tensor (or None) per input."""
-        if self._saved is _FREED:
-            raise RuntimeError(_SECOND_BACKWARD)
-        if self._saved:
-            _check_versions(self)
         g = grad._array if isinstance(grad, Tensor) else np.asarray(grad)
-        return tuple(None if x is None else _new(np.asarray(x)) for x in self._backward(g))
+        return tuple(None if x is None else _new(np.asarray(x)) for x in _release(self, True)(g))
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -120,7 +117,16 @@ _NODE_TYPES = _NodeTypes()
 _NODE_TYPES["CopySlices"] = type("CopySlices", (Node,), {"__slots__": (), "__module__": __name__, "name": lambda self: "torch::autograd::CopySlices"})
 _METADATA: "weakref.WeakKeyDictionary[Node, dict]" = weakref.WeakKeyDictionary()
 _FREED = object()  # _saved of a node whose saved state backward released
+
+
 OUTPUT = object()  # in `saved`: the op's own output
+
+
+class _SavedOutput:
+    """Stands for an op's saved output in node._saved: the output's version counter and array,
+    without the output tensor (which holds the node: no reference cycle)."""
+
+    __slots__ = ("_vc", "_array")
 
 
 class AccumulateGrad:
@@ -156,13 +162,6 @@ def _accumulate_grad(leaf: "Tensor") -> AccumulateGrad:
     return acc
 
 
-class _SavedOutput:
-    """Stands for an op's saved output in node._saved: the output's version counter and array,
-    without the output tensor (which holds the node: no reference cycle)."""
-
-    __slots__ = ("_vc", "_array")
-
-
 def _edge(t: "Tensor"):
     """What a new node's input edge points to: t's node, t itself for a leaf that requires grad, or None."""
     if not t._requires_grad:
@@ -184,23 +183,48 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
         t._requires_grad = True
         node = _tensor_new(_NODE_TYPES[name] if name is not None else _NamedFromClosure)
         node._backward = backward
-        if len(parents) == 1:
+        n = len(parents)
+        if n == 1:
             p = parents[0]
             node._next = ((p._node or p) if p._requires_grad and p._base is None else _edge(p),)
-        elif len(parents) == 2:
+        elif n == 2:
             p, q = parents
             node._next = (
                 (p._node or p) if p._requires_grad and p._base is None else _edge(p),
                 (q._node or q) if q._requires_grad and q._base is None else _edge(q),
             )
+        elif n == 3:
+            p, q, r = parents
+            node._next = (
+                (p._node or p) if p._requires_grad and p._base is None else _edge(p),
+                (q._node or q) if q._requires_grad and q._base is None else _edge(q),
+                (r._node or r) if r._requires_grad and r._base is None else _edge(r),
+            )
         else:
-            node._next = tuple([_edge(p) for p in parents])
+            node._next = tuple([(p._node or p) if p._requires_grad and p._base is None else _edge(p) for p in parents])
         node._seq = _next_seq()
         node._retain = None
         if saved is None:
             node._saved = ()
         elif saved:
-            _save(node, saved, t)
+            n = len(saved)
+            if n == 1:
+                if saved[0] is OUTPUT:  # the output's stand-in: its counter and array (not the output, which holds the node)
+                    standin = _tensor_new(_SavedOutput)
+                    standin._vc = t._vc = [0]
+                    standin._array = array
+                    node._saved = (standin,)
+                    node._versions = (_changes[0], 0)
+                else:
+                    node._saved = saved
+                    vc = saved[0]._vc
+                    node._versions = (_changes[0], vc[0] if vc else 0)
+            elif n == 2 and saved[0] is not OUTPUT and saved[1] is not OUTPUT:
+                node._saved = saved
+                vc, vd = saved[0]._vc, saved[1]._vc
+                node._versions = (_changes[0], vc[0] if vc else 0, vd[0] if vd else 0)
+            else:
+                _save(node, saved, t)
         else:
             node._saved = None
         t._node = node
@@ -211,19 +235,19 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
 
 
 def _save(node: Node, saved: tuple, out: "Tensor") -> None:
-    """Record the saved tensors of node and their versions (the output's counter is made here)."""
-    tensors, versions = [], []
+    """Record the tensors node saved, OUTPUT as a stand-in holding the output's counter and
+    array, and their versions after the count of in-place changes so far (_versions[0])."""
+    versions = [_changes[0]]
+    entries = []
     for s in saved:
         if s is OUTPUT:
             s = _tensor_new(_SavedOutput)
             s._vc = out._vc = [0]
             s._array = out._array
-        elif not isinstance(s, Tensor):
-            continue  # a number or an array of the op's own: state to free, nothing to check
+        entries.append(s)
         vc = s._vc
-        tensors.append(s)
         versions.append(vc[0] if vc else 0)
-    node._saved = tuple(tensors)
+    node._saved = tuple(entries)
     node._versions = tuple(versions)
 
 
@@ -819,7 +843,9 @@ class Tensor:
                 _unbroadcast(g * a, b.shape) if b_needs else None,
             )
 
-        return _new(out, (self, other), backward, "MulBackward0", (self, other))
+        # as PyTorch's: b is saved for a's gradient, a for b's
+        saved = (other, self) if a_needs and b_needs else (other,) if a_needs else (self,)
+        return _new(out, (self, other), backward, "MulBackward0", saved)
 
     __rmul__ = __mul__
 
@@ -843,7 +869,7 @@ class Tensor:
             ga = g / b
             return _unbroadcast(ga, a.shape), (_unbroadcast(-ga * out, b.shape) if b_needs else None)
 
-        return _new(out, (self, other), backward, "DivBackward0", (self, other))
+        return _new(out, (self, other), backward, "DivBackward0", (other, self) if b_needs else (other,))
 
     def __rtruediv__(self, other) -> "Tensor":
         return _as_tensor(other, self) / self
@@ -861,7 +887,10 @@ class Tensor:
             # d(x op c)/dx = slope
             return (g if slope == 1 else g * slope,)
 
-        return _new(out, (self,), backward, name, () if slope == 1 or slope == -1 else (slope,))
+        t = _new(out, (self,), backward, name, () if slope == 1 or slope == -1 else None)  # None: saves the number
+        if slope != -1:  # the number's edge, as in PyTorch's next_functions (rsub has none)
+            t._node._next += (None,)
+        return t
 
     def __floordiv__(self, other) -> "Tensor":
         other = _as_tensor(other, self)
@@ -998,7 +1027,7 @@ class Tensor:
                 _write(self, array)  # raises PyTorch's error for an expanded tensor
             raise _broadcast_error(ufunc.__name__, array, np.asarray(value)) from None
         except TypeError as e:  # numpy's UFuncTypeError: e.g. a float result into an int tensor
-            result = np.result_type(array, value)
+            result = _scalar_dtype(value, array.dtype) if type(value) in _PY_NUMBERS else np.result_type(array, value)
             raise RuntimeError(f"result type {_TYPE_NAMES.get(result.name, result.name)} can't be cast to the desired output type {_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}") from e
         _bump(self)
         return self
@@ -1193,7 +1222,8 @@ class Tensor:
                 gb = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
             return ga, gb
 
-        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), (self, other))
+        saved = (other, self) if a_needs and b_needs else (other,) if a_needs else (self,)  # b for a's gradient, a for b's
+        return _new(out, (self, other), backward, _matmul_name(a.ndim, b.ndim), saved)
 
     def __rmatmul__(self, other) -> "Tensor":
         return _from_data(other) @ self
@@ -1442,7 +1472,7 @@ class Tensor:
             np.put_along_axis(grad, kept, g if keepdim else np.expand_dims(g, d), axis=d)
             return (grad,)
 
-        return MaxMin(_new(values, (self,), backward, "MaxBackward0" if name == "max" else "MinBackward0", (kept,)), _new(indices))
+        return MaxMin(_new(values, (self,), backward, "MaxBackward0" if name == "max" else "MinBackward0"), _new(indices))
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """The largest value, or (values, indices) along dim."""
@@ -1620,7 +1650,7 @@ class Tensor:
             out = a[index]
         except IndexError as e:
             raise IndexError(f"{e} (tensor of shape {tuple(a.shape)})") from None
-        basic = _is_basic_index(index)
+        basic = type(index) is not np.ndarray and _is_basic_index(index)
         if basic and type(out) is not np.ndarray:
             index = (index if type(index) is tuple else (index,)) + (Ellipsis,)  # a 0-d view, not a numpy scalar
             out = a[index]
@@ -1634,7 +1664,7 @@ class Tensor:
                 # d x[rows]/dx: rows picked several times sum their gradients
                 return (_scatter_rows(index, g, n_rows),)
 
-            return _new(out, (self,), backward_rows, "IndexBackward0", (index,))
+            return _new(out, (self,), backward_rows, "IndexBackward0")
 
         def backward(g):
             # d x[index]/dx = 1 at the picked elements (summed where picked several times), else 0
@@ -1646,7 +1676,7 @@ class Tensor:
             return (grad,)
 
         if not basic:
-            return _new(out, (self,), backward, "IndexBackward0", (index,))
+            return _new(out, (self,), backward, "IndexBackward0")
         return _as_view(_new(out, (self,), backward, _basic_index_name(index), ()), self, ("index", index))
 
     # ------------------------------------------------------------------ shape, sort and scan ops (the series' programs)
@@ -2100,10 +2130,10 @@ class Tensor:
             return gx, np.where(cond, g, 0).sum().reshape(value_t.shape).astype(value_t.dtype, copy=False)
 
         if value_t is None:
-            return _new(out, (self,), backward, "MaskedFillBackward0", (mask,))
+            return _new(out, (self,), backward, "MaskedFillBackward0", (mask,) if isinstance(mask, Tensor) else None)
         if value_t._array.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value_t._array.ndim} dimension(s).")
-        return _new(out, (self, value_t), backward, "MaskedFillBackward1", (mask,))
+        return _new(out, (self, value_t), backward, "MaskedFillBackward1", (mask,) if isinstance(mask, Tensor) else None)
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
         lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
@@ -2212,7 +2242,7 @@ def _index_put(t: "Tensor", index, value) -> "Tensor":
         gt[index] = 0
         return gt, (_unbroadcast(np.broadcast_to(g[index], np.broadcast_shapes(a[index].shape, v.shape)), v.shape) if value_needs else None)
 
-    return _new(out, (t, value_t), backward, "IndexPutBackward0", (index,))
+    return _new(out, (t, value_t), backward, "IndexPutBackward0")
 
 
 # ---------------------------------------------------------------------- views and version counters
@@ -2224,8 +2254,12 @@ def _counter(t: "Tensor") -> list:
     return vc
 
 
+_changes = [0]  # in-place changes of any tensor so far: a node saved after the last one needs no check
+
+
 def _bump(t: "Tensor") -> None:
     """Count an in-place change of t (and of every tensor sharing its storage's counter)."""
+    _changes[0] += 1
     vc = t._vc
     if vc is None:
         t._vc = [1]
@@ -2334,10 +2368,11 @@ def _rebase(t: "Tensor", node: Node, result: "Tensor | None") -> None:
     """t's grad_fn becomes node, whose first input is t's old history."""
     if result is not None and result._vc is not None and node._saved:  # the op saved its output: now t
         vc, out = result._vc, _counter(t)
-        node._versions = tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, node._versions))
+        old = node._versions
+        node._versions = (_changes[0],) + tuple(out[0] if s._vc is vc else v for s, v in zip(node._saved, old[1:]))
         for s in node._saved:
             if s._vc is vc:
-                s._vc = out
+                s._vc, s._array = out, t._array
     if t._base is None:
         if t._node is not None and t._node._retain is not None:
             node._retain, t._node._retain = t._node._retain, None
@@ -2393,10 +2428,12 @@ def _short_name(node: Node) -> str:
 
 def _check_versions(node: Node) -> None:
     """Raise PyTorch's error when a tensor saved by node was modified in place since."""
-    for s, version in zip(node._saved, node._versions):
+    versions = node._versions
+    for k, s in enumerate(node._saved):
         vc = s._vc
         now = vc[0] if vc else 0
-        if now != version:
+        expected = versions[k + 1]
+        if now != expected:
             array = s._array
             what = f"[torch.{_TYPE_NAMES.get(array.dtype.name, array.dtype.name)}Tensor [{', '.join(map(str, np.shape(array)))}]]"
             if isinstance(s, _SavedOutput):
@@ -2405,24 +2442,76 @@ def _check_versions(node: Node) -> None:
                 what += f", which is output 0 of {_short_name(s._node)},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"{what} is at version {now}; expected version {version} instead. Hint: enable anomaly detection to "
-                "find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True)."
+                f"{what} is at version {now}; expected version {expected} instead. Hint: the tensor was modified "
+                "in place after an op saved it for backward; use an out-of-place op, or clone() it first."
             )
 
 
-def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool, capture: dict | None = None) -> None:
-    """Propagate the seeds from the roots through the graph.
+def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool) -> None:
+    """Propagate the seeds from the roots through the graph, accumulating into the leaves' .grad.
 
     Nodes are visited newest first: an op's output is always created after its inputs, so when
     a node is popped every consumer has already added its share of the node's gradient. This is
     a topological order without a separate sort, and iterative, so deep graphs work.
-    Without capture, leaves' gradients accumulate into .grad; with capture (autograd.grad), the
-    gradients reaching the captured edges (nodes or leaves) are summed there instead, .grad is
-    left alone, and only nodes leading to a captured edge run.
     """
+    grads, heap = _start(roots, seeds, None)
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
+        if node._retain is not None:
+            _retained(node, g)
+        saved = node._saved
+        backward = node._backward
+        if saved is not None:
+            if saved is _FREED:
+                raise RuntimeError(_SECOND_BACKWARD)
+            if saved and node._versions[0] != _changes[0]:  # some tensor changed in place since: check
+                _check_versions(node)
+            if not retain_graph:
+                node._saved = _FREED
+                node._backward = None
+        for edge, pg in zip(node._next, backward(g)):
+            if pg is None or edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                _accumulate(edge, pg)
+            elif edge in grads:
+                grads[edge] = grads[edge] + pg
+            else:
+                grads[edge] = pg
+                heappush(heap, (-edge._seq, edge))
+
+
+def _run_grad(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool, capture: dict) -> None:
+    """_run_backward for autograd.grad: the gradients reaching the captured edges (nodes or
+    leaves) are summed into capture, .grad is left alone, and only nodes leading to a captured
+    edge run."""
+    needed = _leading_to(roots, capture)
+    grads, heap = _start(roots, seeds, capture)
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
+        if node in capture:
+            capture[node] = g if capture[node] is None else capture[node] + g
+        if node not in needed:
+            continue
+        backward = _release(node, retain_graph)
+        for edge, pg in zip(node._next, backward(g)):
+            if pg is None or edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                _deliver(edge, pg, capture)
+            elif edge in grads:
+                grads[edge] = grads[edge] + pg
+            elif edge in needed or edge in capture:
+                grads[edge] = pg
+                heappush(heap, (-edge._seq, edge))
+
+
+def _start(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], capture: dict | None) -> tuple[dict, list]:
+    """The gradients waiting at the roots' nodes and the heap of nodes to visit."""
     grads: dict = {}
     heap: list = []
-    needed = None if capture is None else _leading_to(roots, capture)
     for root, seed in zip(roots, seeds):
         edge = _edge(root)
         if isinstance(edge, Tensor):
@@ -2432,38 +2521,28 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
         else:
             grads[edge] = seed
             heappush(heap, (-edge._seq, edge))
-    while heap:
-        node = heappop(heap)[1]
-        g = grads.pop(node)
-        if node._retain is not None:
-            retained = node._retain()
-            if retained is not None and capture is None:
-                _accumulate(retained, g)
-        if capture is not None:
-            if node in capture:
-                capture[node] = g if capture[node] is None else capture[node] + g
-            if node not in needed:
-                continue
-        saved = node._saved
-        backward = node._backward
-        if saved is not None:
-            if saved is _FREED:
-                raise RuntimeError(_SECOND_BACKWARD)
-            if saved:
-                _check_versions(node)
-            if not retain_graph:
-                node._saved = _FREED
-                node._backward = None
-        for edge, pg in zip(node._next, backward(g)):
-            if pg is None or edge is None:
-                continue
-            if isinstance(edge, Tensor):
-                _deliver(edge, pg, capture)
-            elif edge in grads:
-                grads[edge] = grads[edge] + pg
-            elif needed is None or edge in needed or edge in capture:
-                grads[edge] = pg
-                heappush(heap, (-edge._seq, edge))
+    return grads, heap
+
+
+def _release(node: Node, retain_graph: bool):
+    """node's backward closure, after the saved-tensor check; freed unless retain_graph."""
+    saved = node._saved
+    backward = node._backward
+    if saved is not None:
+        if saved is _FREED:
+            raise RuntimeError(_SECOND_BACKWARD)
+        if saved and node._versions[0] != _changes[0]:
+            _check_versions(node)
+        if not retain_graph:
+            node._saved = _FREED
+            node._backward = None
+    return backward
+
+
+def _retained(node: Node, g: np.ndarray) -> None:
+    t = node._retain()
+    if t is not None:
+        _accumulate(t, g)
 
 
 def _deliver(leaf: "Tensor", g: np.ndarray, capture: dict | None) -> None:
@@ -2558,7 +2637,7 @@ def _where(condition: Tensor, input, other) -> Tensor:
         # d where(c, x, y)/dx = c, d/dy = not c
         return _unbroadcast(np.where(cond, g, 0), a.shape), _unbroadcast(np.where(cond, 0, g), b.shape)
 
-    return _new(out, (x, y), backward, "WhereBackward0", (condition,) if isinstance(condition, Tensor) else (cond,))
+    return _new(out, (x, y), backward, "WhereBackward0", (condition,) if isinstance(condition, Tensor) else None)
 
 
 def _from_data(data, dtype=None) -> "Tensor":

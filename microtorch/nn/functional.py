@@ -97,9 +97,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return _new(out)
 
     def backward(g):
+        # d(x * scale)/dx = scale (0 where dropped, 1/(1-p) where kept)
         return (g * scale,)
 
-    return _new(out, (input,), backward)
+    return _new(out, (input,), backward, "MulBackward0")
 
 
 # ---------------------------------------------------------------------- layers as functions
@@ -121,8 +122,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x_needs = input._requires_grad
     w_needs = weight._requires_grad
 
-    # dx = g W ; dW = g^T x ; db = sum of g over the batch dimensions
     def backward(g):
+        # dx = g W ; dW = g^T x ; db = sum of g over the batch dimensions
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         gx = (g @ w) if x_needs else None
@@ -132,7 +133,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return gx, gw, _sum(g2, axis=0)
 
     parents = (input, weight) if bias is None else (input, weight, bias)
-    return _new(out, parents, backward)
+    # PyTorch's names: addmm (with a bias) or mm for a matrix input, a view of them otherwise
+    name = "ViewBackward0" if x.ndim != 2 else "MmBackward0" if bias is None else "AddmmBackward0"
+    saved = (weight, input) if x_needs and w_needs else (weight,) if x_needs else (input,)  # W for x's gradient, x for W's
+    return _new(out, parents, backward, name, saved)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -147,13 +151,14 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         return _new(out)
     n_rows = table.shape[0]
 
-    def backward(g):  # rows picked several times sum their gradients
+    def backward(g):
+        # d table[index]/d table: rows picked several times sum their gradients
         grad = _scatter_rows(index, g, n_rows)
         if padding_idx is not None:
             grad[padding_idx] = 0
         return (grad,)
 
-    return _new(out, (weight,), backward)
+    return _new(out, (weight,), backward, "EmbeddingBackward0", (input,))
 
 
 def _embedding_index_error(index: np.ndarray, n_rows: int) -> None:
@@ -218,6 +223,7 @@ def batch_norm(
         return _new(out)
 
     def backward(g):
+        # dx = gamma * inv_std * (g - mean(g) - xhat * mean(g * xhat)) in training (below), else gamma * inv_std * g
         scale = inv_std if gamma is None else gamma * inv_std  # dout/dxhat * dxhat/dx, per channel
         sum_g = _sum(g, axis=axes, keepdims=True) if training or bias is not None else None
         sum_g_xhat = _sum(g * xhat, axis=axes, keepdims=True) if training or weight is not None else None
@@ -235,7 +241,8 @@ def batch_norm(
             grads.append(sum_g.reshape(-1))  # dbeta = sum(g)
         return tuple(grads)
 
-    return _new(out, (input,) + affine, backward)
+    # saved as PyTorch's: the input and the weight (the bias's gradient needs neither)
+    return _new(out, (input,) + affine, backward, "NativeBatchNormBackward0", (input,) if weight is None else (input, weight))
 
 
 def _update_running_stats(running_mean: Tensor, running_var: Tensor, mean, var, n: int, momentum: float) -> None:
@@ -354,6 +361,7 @@ def cross_entropy(
         return _new(out)
 
     def backward(g):
+        # d/dz of -log softmax(z)_y = softmax(z) - onehot(y) (the cases below), times the reduction's scale
         p = exp / sumexp
         if probabilities:
             # d/dz of -sum_c q_c log p_c = p * sum_c q_c - q
@@ -372,7 +380,12 @@ def cross_entropy(
             grad[~kept] = 0
         return (_from_rows(grad, z.shape),)
 
-    return _new(out, (input,), backward)
+    # the name of PyTorch's output node (its graph has a LogSoftmaxBackward0 node before it; ours is one fused node)
+    if probabilities:
+        name = "DivBackward1" if reduction == "mean" else "NegBackward0"
+    else:
+        name = "AddBackward0" if label_smoothing else "NllLossBackward0"
+    return _new(out, (input,), backward, name, (target,) if isinstance(target, Tensor) else None)
 
 
 def _loss_shape(z: np.ndarray) -> tuple:
@@ -427,6 +440,7 @@ def nll_loss(
         return _new(out)
 
     def backward(g):
+        # d/d logp of -logp_y = -onehot(y), times the row's weight and the reduction's scale
         grad = np.zeros_like(rows)
         grad[picked, safe] = -row_weight
         grad *= _row_scale(g, reduction, denominator, rows.shape[0], rows.dtype)
@@ -434,7 +448,7 @@ def nll_loss(
             grad[~kept] = 0
         return (_from_rows(grad, logp.shape),)
 
-    return _new(out, (input,), backward)
+    return _new(out, (input,), backward, "NllLossBackward0", (input, target))
 
 
 def mse_loss(

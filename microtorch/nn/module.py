@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..creation import as_tensor
-from ..tensor import Tensor, _dtype, _new
+from ..tensor import Tensor, _bump, _dtype, _new
 
 
 class Parameter(Tensor):
@@ -410,4 +410,5 @@ def _copy_from_checkpoint(key: str, target: Tensor, value) -> str | None:
             f"the shape in current model is {tuple(target.shape)}."
         )
     target._array[...] = value._array
+    _bump(target)
     return None

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..creation import tensor, zeros_like
-from ..tensor import Tensor
+from ..tensor import Tensor, _bump
 from .optimizer import Optimizer, _run_closure
 
 
@@ -78,6 +78,7 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1**step)
         denom = np.sqrt(v) / math.sqrt(1 - beta2**step) + group["eps"]
         p._array -= step_size * m / denom
+        _bump(p)  # an in-place change, counted as PyTorch does
 
 
 class AdamW(Adam):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..creation import as_tensor
-from ..tensor import Tensor
+from ..tensor import Tensor, _bump
 from .optimizer import Optimizer, _run_closure
 
 
@@ -65,6 +65,7 @@ class SGD(Optimizer):
             buf = _momentum_buffer(self.state[p], g, momentum, group["dampening"])
             g = g + momentum * buf if group["nesterov"] else buf
         p._array -= lr * g
+        _bump(p)  # an in-place change: a graph that saved p refuses to backward, as in PyTorch
 
 
 def _plain_step(params: list[Tensor], lr: float) -> None:
@@ -73,6 +74,7 @@ def _plain_step(params: list[Tensor], lr: float) -> None:
         g = p._grad
         if g is not None:
             p._array -= lr * g
+            _bump(p)
 
 
 def _momentum_buffer(state: dict, g: np.ndarray, momentum: float, dampening: float) -> np.ndarray:
