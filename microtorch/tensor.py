@@ -476,10 +476,11 @@ def _along(a: np.ndarray, dim, index, name: str, src: np.ndarray | None = None) 
     return d, tuple(coords)
 
 
-def _index_saved(index) -> tuple:
+def _index_saved(index) -> tuple | None:
     """What gather/scatter/index_select save: the index tensor, whose values backward reads
-    (an in-place change to it before backward raises PyTorch's error)."""
-    return (index,) if isinstance(index, Tensor) else ()
+    (an in-place change to it before backward raises PyTorch's error); an index given as a
+    list or array is state of the op's own (None)."""
+    return (index,) if isinstance(index, Tensor) else None
 
 
 def _scatter_op(t: "Tensor", dim, index, src, value, reduce) -> "Tensor":
@@ -1800,7 +1801,7 @@ class Tensor:
             np.put_along_axis(grad, kept, g.reshape(kept.shape), axis=d)
             return (grad.reshape(shape),)
 
-        return kind(_new(values, (self,), backward, name, (kept,)), _new(indices))
+        return kind(_new(values, (self,), backward, name), _new(indices))  # saves its own indices
 
     @_numpy_names
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
