@@ -92,32 +92,12 @@ def any(input: Tensor, dim=None, keepdim: bool = False, **aliases) -> Tensor:
     return input.any(dim, keepdim, **aliases)
 
 
-def softmax(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.softmax(input, dim)."""
-    return input.softmax(*args, **kwargs)
-
-
-def log_softmax(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.log_softmax(input, dim)."""
-    return input.log_softmax(*args, **kwargs)
-
-
 def reshape(input: Tensor, shape) -> Tensor:
     return input.reshape(shape)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
-
-
-def squeeze(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.squeeze(input, dim=None)."""
-    return input.squeeze(*args, **kwargs)
-
-
-def unsqueeze(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.unsqueeze(input, dim)."""
-    return input.unsqueeze(*args, **kwargs)
 
 
 def permute(input: Tensor, dims) -> Tensor:
@@ -139,16 +119,6 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tensor.split(split_size_or_sections, dim)
 
 
-def chunk(input: Tensor, *args, **kwargs) -> tuple:
-    """torch.chunk(input, chunks, dim=0)."""
-    return input.chunk(*args, **kwargs)
-
-
-def unbind(input: Tensor, *args, **kwargs) -> tuple:
-    """torch.unbind(input, dim=0): the slices along dim."""
-    return input.unbind(*args, **kwargs)
-
-
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """torch.tril(input, diagonal=0): the lower triangle of the last two dimensions."""
     return input.tril(diagonal)
@@ -159,54 +129,9 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return input.triu(diagonal)
 
 
-def topk(input: Tensor, *args, **kwargs):
-    """torch.topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)."""
-    return input.topk(*args, **kwargs)
-
-
-def sort(input: Tensor, *args, **kwargs):
-    """torch.sort(input, dim=-1, descending=False, stable=False) -> (values, indices)."""
-    return input.sort(*args, **kwargs)
-
-
-def argsort(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.argsort(input, dim=-1, descending=False, stable=False)."""
-    return input.argsort(*args, **kwargs)
-
-
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """torch.roll(input, shifts, dims=None)."""
     return input.roll(shifts, dims)
-
-
-def gather(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.gather(input, dim, index)."""
-    return input.gather(*args, **kwargs)
-
-
-def scatter(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.scatter(input, dim, index, src) or (input, dim, index, value=...)."""
-    return input.scatter(*args, **kwargs)
-
-
-def scatter_add(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.scatter_add(input, dim, index, src)."""
-    return input.scatter_add(*args, **kwargs)
-
-
-def index_select(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.index_select(input, dim, index)."""
-    return input.index_select(*args, **kwargs)
-
-
-def cumsum(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.cumsum(input, dim, *, dtype=None)."""
-    return input.cumsum(*args, **kwargs)
-
-
-def cumprod(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.cumprod(input, dim, *, dtype=None)."""
-    return input.cumprod(*args, **kwargs)
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False, **aliases) -> Tensor:
@@ -217,16 +142,6 @@ def amax(input: Tensor, dim=(), keepdim: bool = False, **aliases) -> Tensor:
 def amin(input: Tensor, dim=(), keepdim: bool = False, **aliases) -> Tensor:
     """torch.amin(input, dim=(), keepdim=False)."""
     return input.amin(dim, keepdim, **aliases)
-
-
-def logsumexp(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.logsumexp(input, dim, keepdim=False)."""
-    return input.logsumexp(*args, **kwargs)
-
-
-def prod(input: Tensor, *args, **kwargs) -> Tensor:
-    """torch.prod(input, dim=None, keepdim=False, *, dtype=None)."""
-    return input.prod(*args, **kwargs)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -246,6 +161,37 @@ def equal(input: Tensor, other: Tensor) -> bool:
     """True if both have the same shape and elements (dtypes may differ, as in PyTorch)."""
     a, b = input._array, other._array
     return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _method_form(name: str, signature: str):
+    """torch.<name>(input, ...): the Tensor method, its arguments (and PyTorch's keyword names
+    and aliases: axis=, keepdims=) passed on as they are."""
+
+    def function(input: Tensor, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"torch.{signature}: see Tensor.{name}."
+    return function
+
+
+softmax = _method_form("softmax", "softmax(input, dim)")
+log_softmax = _method_form("log_softmax", "log_softmax(input, dim)")
+squeeze = _method_form("squeeze", "squeeze(input, dim=None)")
+unsqueeze = _method_form("unsqueeze", "unsqueeze(input, dim)")
+chunk = _method_form("chunk", "chunk(input, chunks, dim=0)")
+unbind = _method_form("unbind", "unbind(input, dim=0): the slices along dim")
+topk = _method_form("topk", "topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)")
+sort = _method_form("sort", "sort(input, dim=-1, descending=False, stable=False) -> (values, indices)")
+argsort = _method_form("argsort", "argsort(input, dim=-1, descending=False, stable=False)")
+gather = _method_form("gather", "gather(input, dim, index)")
+scatter = _method_form("scatter", "scatter(input, dim, index, src) or (input, dim, index, value=...)")
+scatter_add = _method_form("scatter_add", "scatter_add(input, dim, index, src)")
+index_select = _method_form("index_select", "index_select(input, dim, index)")
+cumsum = _method_form("cumsum", "cumsum(input, dim, *, dtype=None)")
+cumprod = _method_form("cumprod", "cumprod(input, dim, *, dtype=None)")
+logsumexp = _method_form("logsumexp", "logsumexp(input, dim, keepdim=False)")
+prod = _method_form("prod", "prod(input, dim=None, keepdim=False, *, dtype=None)")
 
 
 # ---------------------------------------------------------------------- einsum

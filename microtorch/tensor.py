@@ -1954,13 +1954,17 @@ class Tensor:
 
         return _new(out, (self,), backward, "IndexSelectBackward0", _index_saved(index))
 
-    @_numpy_names
-    def cumsum(self, dim: int, *, dtype=None) -> "Tensor":
-        """Running sums along dim; integer and bool inputs give int64, as in PyTorch."""
+    def _scan(self, scan, dim: int, dtype) -> tuple:
+        """(dim, the running sums or products along it); integer and bool inputs give int64."""
         a = self._array
         d = _one_dim(dim, a.ndim)
         out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else a.dtype)
-        out = np.cumsum(a.reshape(a.shape or (1,)), axis=d, dtype=out_dtype).reshape(a.shape)
+        return d, scan(a.reshape(a.shape or (1,)), axis=d, dtype=out_dtype).reshape(a.shape)
+
+    @_numpy_names
+    def cumsum(self, dim: int, *, dtype=None) -> "Tensor":
+        """Running sums along dim; integer and bool inputs give int64, as in PyTorch."""
+        d, out = self._scan(np.cumsum, dim, dtype)
         if not _needs_grad(self):
             return _new(out)
 
@@ -1980,9 +1984,7 @@ class Tensor:
         which obeys R_i = g_i + x_{i+1} R_{i+1}: one backward scan, no division by x.
         """
         a = self._array
-        d = _one_dim(dim, a.ndim)
-        out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else a.dtype)
-        out = np.cumprod(a.reshape(a.shape or (1,)), axis=d, dtype=out_dtype).reshape(a.shape)
+        d, out = self._scan(np.cumprod, dim, dtype)
         if not _needs_grad(self):
             return _new(out)
         x = np.moveaxis(a.reshape(a.shape or (1,)), d, 0)  # (n, ...): the scanned dim first
