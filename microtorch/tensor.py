@@ -1682,7 +1682,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape, sort and scan ops (the series' programs)
     @_numpy_names
-    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+    def split(self, split_size, dim: int = 0) -> tuple:
         """Pieces of split_size along dim (the last one may be shorter), or of the given sizes.
         Each piece is a view; its gradient lands in its place in the input's gradient."""
         a = self._array
@@ -1690,19 +1690,19 @@ class Tensor:
             raise RuntimeError("split expects at least a 1-dimensional tensor")
         d = _one_dim(dim, a.ndim)
         n = a.shape[d]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            size = int(split_size_or_sections)
+        if isinstance(split_size, (int, np.integer)):
+            size = int(split_size)
             if size < 0:
                 raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
             if size == 0 and n:
                 raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
             sizes = [size] * (n // size) + [n % size] * (n % size > 0) if n else [0]
         else:
-            sizes = [int(s) for s in split_size_or_sections]
+            sizes = [int(s) for s in split_size]
             if sum(sizes) != n or any(s < 0 for s in sizes):
                 raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension {d}), but got split_sizes={sizes}")
         lead = (slice(None),) * d
-        name = "SplitBackward0" if isinstance(split_size_or_sections, (int, np.integer)) else "SplitWithSizesBackward0"
+        name = "SplitBackward0" if isinstance(split_size, (int, np.integer)) else "SplitWithSizesBackward0"
         pieces, start = [], 0
         for size in sizes:
             pieces.append(self._piece(lead + (slice(start, start + size),), name))
