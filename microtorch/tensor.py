@@ -27,31 +27,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .dtypes import (  # noqa: F401  (float32, _dtype, ... also importable from here, their old home)
-    _DEFAULT_FLOAT,
-    _DTYPE_ALIASES,
-    _PY_NUMBERS,
-    _category,
-    _dtype,
-    _floating,
-    _is_float,
-    _promote,
-    _promote_all,
-    _scalar_dtype,
-    bool_,
-    double,
-    float16,
-    float32,
-    float64,
-    half,
-    int8,
-    int16,
-    int32,
-    int64,
-    long,
-    short,
-    uint8,
-)
+from .dtypes import *  # noqa: F401,F403  (float32, int64, ...: also importable from here, their old home)
+from .dtypes import _DEFAULT_FLOAT, _DTYPE_ALIASES, _PY_NUMBERS, _category, _dtype, _floating, _is_float, _promote, _promote_all, _scalar_dtype  # noqa: F401
 from .grad_mode import _GradMode
 
 _next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
