@@ -139,3 +139,30 @@ def test_rand_stays_below_one_after_the_cast(dtype):
     u = torch.rand(4, generator=g, dtype=dtype)
     assert u.dtype == dtype and (u < 1).all()
     assert (torch.rand_like(torch.ones(3), generator=g) < 1).all()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: torch.randn(2, 3, **kw),
+        lambda **kw: torch.rand(4, **kw),
+        lambda **kw: torch.normal(0.0, 1.0, (3,), **kw),
+        lambda **kw: torch.randn_like(torch.zeros(2), **kw),
+        lambda **kw: torch.rand_like(torch.zeros(2), **kw),
+        lambda **kw: torch.randint(0, 5, (3,), **kw),
+        lambda **kw: torch.randint_like(torch.zeros(2), 5, **kw),
+        lambda **kw: torch.randperm(5, **kw),
+    ],
+)
+def test_random_factories_take_device(make):
+    """device= as in PyTorch: the CPU (by name or device object) works and draws the same numbers;
+    'cuda' raises PyTorch's CPU-build AssertionError instead of a silent CPU run."""
+    torch.manual_seed(3)
+    plain = make()
+    torch.manual_seed(3)
+    on_cpu = make(device="cpu")
+    torch.manual_seed(3)
+    on_cpu_object = make(device=torch.device("cpu"))
+    assert plain.tolist() == on_cpu.tolist() == on_cpu_object.tolist()
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        make(device="cuda")
