@@ -6,20 +6,22 @@ from typing import Sequence
 import numpy as np
 
 from .dtypes import _DEFAULT_FLOAT, _dtype, _is_float, _promote_all, _scalar_dtype, bool_, float64, int64
-from .tensor import Tensor, _extremum, _from_data, _needs_grad, _new, _size, _where
+from .tensor import Tensor, _check_device, _extremum, _from_data, _needs_grad, _new, _numpy_names, _size, _where
 
 # ---------------------------------------------------------------------- factories
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, *, device=None, pin_memory: bool = False) -> Tensor:
     """A new tensor (a copy) from data: Python floats give float32, ints int64, bools bool;
     a numpy array keeps its dtype."""
+    _check_device(device)
     t = _from_data(data, dtype)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def as_tensor(data, dtype=None) -> Tensor:
+def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like tensor(), but shares an ndarray's storage when no conversion is needed."""
+    _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or _dtype(dtype) == data.dtype):
@@ -30,50 +32,52 @@ def as_tensor(data, dtype=None) -> Tensor:
 from_numpy = as_tensor
 
 
-def _filled(shape: tuple, value, dtype, requires_grad: bool) -> Tensor:
+def _filled(shape: tuple, value, dtype, requires_grad: bool, device=None) -> Tensor:
+    _check_device(device)
     t = _new(np.full(shape, value, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(_size(size), 0, dtype, requires_grad)
+def zeros(*size, dtype=None, requires_grad: bool = False, device=None, pin_memory: bool = False) -> Tensor:
+    return _filled(_size(size), 0, dtype, requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(_size(size), 1, dtype, requires_grad)
+def ones(*size, dtype=None, requires_grad: bool = False, device=None, pin_memory: bool = False) -> Tensor:
+    return _filled(_size(size), 1, dtype, requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(_size(size), 0, dtype, requires_grad)
+def empty(*size, dtype=None, requires_grad: bool = False, device=None, pin_memory: bool = False) -> Tensor:
+    return _filled(_size(size), 0, dtype, requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad: bool = False, *, device=None, pin_memory: bool = False) -> Tensor:
     """A tensor of `size` filled with fill_value; the dtype follows the value as in PyTorch."""
     if dtype is None:
         dtype = _scalar_dtype(fill_value, bool_) if not isinstance(fill_value, bool) else bool_
-    return _filled(tuple(size), fill_value, dtype, requires_grad)
+    return _filled(tuple(size), fill_value, dtype, requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    return _filled(t.shape, 0, dtype or t.dtype, requires_grad, device)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    return _filled(t.shape, 1, dtype or t.dtype, requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, fill_value, dtype or t.dtype, requires_grad)
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    return _filled(t.shape, fill_value, dtype or t.dtype, requires_grad, device)
 
 
-def empty_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return zeros_like(t, dtype, requires_grad)
+def empty_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    return zeros_like(t, dtype, requires_grad, device=device)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """Values from start up to (not including) end: int64 for integer arguments, else float32."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     all_ints = all(isinstance(v, int) for v in (start, end, step))
@@ -83,18 +87,22 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return t
 
 
-def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    _check_device(device)
     t = _new(np.linspace(start, end, steps, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
-    return _new(np.eye(n, m, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    _check_device(device)
+    t = _new(np.eye(n, m, dtype=_dtype(dtype) or _DEFAULT_FLOAT))
+    return t.requires_grad_() if requires_grad else t
 
 
 # ---------------------------------------------------------------------- functions of several tensors
+@_numpy_names
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     arrays = [t._array for t in tensors]
@@ -119,6 +127,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = cat
 
 
+@_numpy_names
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along a new dimension."""
     shapes = {tuple(t.shape) for t in tensors}

@@ -82,8 +82,36 @@ class set_grad_enabled(_GradModeSwitch):
         return super().__call__(func)
 
 
+class _InferenceMode:
+    enabled = False
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside inference_mode() (and not inside an inner inference_mode(False))."""
+    return _InferenceMode.enabled
+
+
 class inference_mode(_GradModeSwitch):
     """Context manager and decorator: like no_grad (microtorch has no separate inference tensors)."""
+
+    def __enter__(self) -> None:
+        self.prev_inference = _InferenceMode.enabled
+        _InferenceMode.enabled = not self.mode
+        super().__enter__()
+
+    def __exit__(self, *exc) -> None:
+        _InferenceMode.enabled = self.prev_inference
+        super().__exit__(*exc)
+
+    def __call__(self, func: Callable) -> Callable:
+        inference = not self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(inference):
+                return func(*args, **kwargs)
+
+        return wrapper
 
     def __new__(cls, mode=True):
         switch = super().__new__(cls)

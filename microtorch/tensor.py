@@ -16,6 +16,7 @@ to the closure only for the tensors listed.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import weakref
@@ -359,6 +360,154 @@ def _scatter_rows(index: np.ndarray, grad: np.ndarray, n_rows: int) -> np.ndarra
 _ONEHOT_LIMIT = 1 << 22  # elements of the one-hot matrix (16 MiB in float32)
 
 
+# ---------------------------------------------------------------------- helpers of the shape, sort and scan ops
+Topk = namedtuple("topk", ["values", "indices"])
+Sort = namedtuple("sort", ["values", "indices"])
+_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))
+
+
+def _numpy_names(method):
+    """Accept PyTorch's NumPy-style keyword names, axis= for dim= and keepdims= for keepdim=
+    (the reductions on the hot path take them as keyword-only parameters instead)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            for alias, real in _NUMPY_NAMES:
+                if alias in kwargs:
+                    if real in kwargs:
+                        raise TypeError(f"{name}() got an unexpected keyword argument '{alias}'")
+                    kwargs[real] = kwargs.pop(alias)
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _aliases(name: str, dim, keepdim: bool, axis, keepdims) -> tuple:
+    """A reduction's (dim, keepdim) given PyTorch's aliases axis= and keepdims=; both a name
+    and its alias is a TypeError, as in PyTorch."""
+    if axis is not None:
+        if dim is not None and dim != ():
+            raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:  # (keepdim=False given with keepdims= cannot be told from the default)
+            raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+        keepdim = keepdims
+    return dim, keepdim
+
+
+def _check_device(device) -> None:
+    """Only the CPU exists here: 'cuda' fails as on PyTorch's CPU build, never a silent CPU run.
+    (A minimal local check until the devices module of issue 13 replaces it.)"""
+    if device is None:
+        return
+    name = str(device)
+    if name in ("cpu", "cpu:0"):
+        return
+    if name.startswith("cuda"):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    raise RuntimeError(f"microtorch runs on the CPU only, got device {name!r}")
+
+
+def _one_dim(dim, ndim: int) -> int:
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    return _normalize_dims(int(dim), ndim)[0]
+
+
+def _reduction_dims(dim, ndim: int) -> tuple | None:
+    """A reduction's dims as a tuple of non-negative ints, or None for all (dim None or ())."""
+    if dim is None or dim == () or dim == [] or ndim == 0:
+        if ndim == 0 and dim not in (None, (), []):
+            _normalize_dims(dim, 0)  # range check only
+        return None
+    dims = _normalize_dims(dim, ndim)
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return dims
+
+
+def _reduced_shape(shape: tuple, dims: tuple | None) -> tuple:
+    return () if dims is None else tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable argsort along axis; descending keeps ties in their order and puts NaN first
+    (the flip-sort-flip trick), as PyTorch's sort(descending=True, stable=True)."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    return (a.shape[axis] - 1) - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
+
+
+def _leading(shape: tuple) -> tuple:
+    """The index of the leading block of `shape` in a tensor at least that large."""
+    return tuple(slice(0, n) for n in shape)
+
+
+def _along(a: np.ndarray, dim, index, name: str, src: np.ndarray | None = None) -> tuple:
+    """Check gather's / scatter's index against self (and src); return (dim, coordinates), the
+    coordinates a tuple of broadcasting arrays addressing self[i][index[i][j]] (for dim 1)."""
+    if a.ndim == 0:
+        raise RuntimeError(f"{name}(): microtorch supports tensors of at least one dimension here")
+    d = _one_dim(dim, a.ndim)
+    idx = index._array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if idx.ndim != a.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    too_big = any(i > n for k, (i, n) in enumerate(zip(idx.shape, a.shape)) if k != d)
+    if src is not None:
+        if src.ndim != a.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+        if too_big or any(i > n for i, n in zip(idx.shape, src.shape)):
+            raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(a.shape)} apart from dimension {d} and to be no larger size than src {list(src.shape)}")
+    elif too_big:
+        k = next(k for k, (i, n) in enumerate(zip(idx.shape, a.shape)) if k != d and i > n)
+        prefix = f"Size does not match at dimension {k} expected" if name == "gather" else "Expected"
+        raise RuntimeError(f"{prefix} index {list(idx.shape)} to be no larger than self {list(a.shape)} apart from dimension {d}")
+    n = a.shape[d]
+    if idx.size:
+        bad = idx[(idx < 0) | (idx >= n)]
+        if bad.size:
+            raise RuntimeError(f"index {bad.flat[0]} is out of bounds for dimension {d} with size {n}")
+    coords = list(np.indices(idx.shape, sparse=True))
+    coords[d] = idx
+    return d, tuple(coords)
+
+
+def _index_saved(index) -> tuple | None:
+    """What gather/scatter/index_select save: the index tensor, whose values backward reads
+    (an in-place change to it before backward raises PyTorch's error); an index given as a
+    list or array is state of the op's own (None)."""
+    return (index,) if isinstance(index, Tensor) else None
+
+
+def _scatter_op(t: "Tensor", dim, index, src, value, reduce) -> "Tensor":
+    """scatter as a function of its operands, for scatter_ (Tensor._inplace_op)."""
+    return t.scatter(dim, index, src, value=value, reduce=reduce)
+
+
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                 "float64": "double", "float32": "float", "float16": "c10::Half"}  # how PyTorch's messages name dtypes
+
+
+def _products_before(x: np.ndarray, axis: int) -> np.ndarray:
+    """prod_{k<i} x_k along axis (1 for the first), without division: exact with zeros."""
+    if not x.shape[axis]:
+        return np.ones_like(x)
+    ones = np.ones_like(np.take(x, [0], axis))
+    return np.cumprod(np.concatenate([ones, np.delete(x, -1, axis)], axis), axis=axis)
+
+
+def _products_of_others(x: np.ndarray, axis: int) -> np.ndarray:
+    """prod_{k != i} x_k along axis: the products before i times the products after i."""
+    after = np.flip(_products_before(np.flip(x, axis), axis), axis)
+    return _products_before(x, axis) * after
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it and backpropagate."""
 
@@ -468,6 +617,7 @@ class Tensor:
     def T(self) -> "Tensor":
         return self._permuted(tuple(range(self.ndim - 1, -1, -1)), "PermuteBackward0")
 
+    @_numpy_names
     def size(self, dim: int | None = None):
         """The shape, or the length of one dimension."""
         return Size(self._array.shape) if dim is None else self._array.shape[dim]
@@ -1009,12 +1159,16 @@ class Tensor:
     def __invert__(self) -> "Tensor":
         return _new(~self._array)
 
-    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def all(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
         """True where every element (of all, or along dim) is non-zero."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("all", dim, keepdim, axis, keepdims)
         return _new(np.asarray(self._array.all(axis=_normalize_dims(dim, self._array.ndim), keepdims=keepdim)))
 
-    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def any(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
         """True where some element (of all, or along dim) is non-zero."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("any", dim, keepdim, axis, keepdims)
         return _new(np.asarray(self._array.any(axis=_normalize_dims(dim, self._array.ndim), keepdims=keepdim)))
 
     def allclose(self, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
@@ -1191,7 +1345,9 @@ class Tensor:
         return _new(np.sign(self._array))
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim: bool = False, dtype=None) -> "Tensor":
+    def sum(self, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None) -> "Tensor":
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("sum", dim, keepdim, axis, keepdims)
         a = self._array
         dims = _normalize_dims(dim, a.ndim)
         out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else None)
@@ -1206,7 +1362,9 @@ class Tensor:
 
         return _new(out, (self,), backward, "SumBackward0" if dims is None else "SumBackward1", ())
 
-    def mean(self, dim=None, keepdim: bool = False, dtype=None) -> "Tensor":
+    def mean(self, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None) -> "Tensor":
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("mean", dim, keepdim, axis, keepdims)
         a = self._array
         if not _is_float(a.dtype) and dtype is None:
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {a.dtype}")
@@ -1226,8 +1384,10 @@ class Tensor:
 
         return _new(out, (self,), backward, "MeanBackward0" if dims is None else "MeanBackward1", ())
 
-    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None) -> "Tensor":
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None, axis=None, keepdims=None) -> "Tensor":
         """Variance with Bessel's correction by default (correction=1, i.e. unbiased=True)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("var", dim, keepdim, axis, keepdims)
         if isinstance(dim, bool):  # var(True) is var(unbiased=True), as in PyTorch
             dim, unbiased = None, dim
         if correction is None:
@@ -1252,8 +1412,10 @@ class Tensor:
 
         return _new(out, (self,), backward, "VarBackward0", (self,))
 
-    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None) -> "Tensor":
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None, axis=None, keepdims=None) -> "Tensor":
         """Standard deviation: sqrt of var (same correction rules)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("std", dim, keepdim, axis, keepdims)
         v = self.var(dim, unbiased, keepdim, correction=correction)
         out = np.sqrt(v._array)
         if not _needs_grad(v):
@@ -1298,29 +1460,38 @@ class Tensor:
 
         return MaxMin(_new(values, (self,), backward, "MaxBackward0" if name == "max" else "MinBackward0"), _new(indices))
 
-    def max(self, dim=None, keepdim: bool = False):
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """The largest value, or (values, indices) along dim."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("max", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
             return _extremum(np.maximum, self, dim)
         return self._extreme("max", dim, keepdim)
 
-    def min(self, dim=None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """The smallest value, or (values, indices) along dim."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("min", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
             return _extremum(np.minimum, self, dim)
         return self._extreme("min", dim, keepdim)
 
-    def argmax(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("argmax", dim, keepdim, axis, keepdims)
         if dim is None:
             return _new(np.asarray(np.argmax(self._array, keepdims=keepdim)))
         return self._extreme("max", dim, keepdim).indices
 
-    def argmin(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("argmin", dim, keepdim, axis, keepdims)
         if dim is None:
             return _new(np.asarray(np.argmin(self._array, keepdims=keepdim)))
         return self._extreme("min", dim, keepdim).indices
 
     # ------------------------------------------------------------------ softmax family
+    @_numpy_names
     def softmax(self, dim: int) -> "Tensor":
         a = self._array
         shifted = np.exp(a - a.max(axis=dim, keepdims=True))
@@ -1334,6 +1505,7 @@ class Tensor:
 
         return _new(out, (self,), backward, "SoftmaxBackward0", (OUTPUT,))
 
+    @_numpy_names
     def log_softmax(self, dim: int) -> "Tensor":
         a = self._array
         shifted = a - a.max(axis=dim, keepdims=True)
@@ -1386,6 +1558,7 @@ class Tensor:
         start, end = start_dim % len(shape), end_dim % len(shape)
         return self.view(shape[:start] + (-1,) + shape[end + 1 :]) if end >= start else self
 
+    @_numpy_names
     def squeeze(self, dim=None) -> "Tensor":
         a = self._array
         if dim is None:
@@ -1393,6 +1566,7 @@ class Tensor:
         dims = tuple(d for d in _normalize_dims(dim, a.ndim) if a.shape[d] == 1)
         return self._reshaped(a.squeeze(dims), "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2") if dims else self
 
+    @_numpy_names
     def unsqueeze(self, dim: int) -> "Tensor":
         return self._reshaped(np.expand_dims(self._array, dim), "UnsqueezeBackward0")
 
@@ -1491,10 +1665,437 @@ class Tensor:
             return _new(out, (self,), backward, "IndexBackward0")
         return _as_view(_new(out, (self,), backward, _basic_index_name(index), ()), self, ("index", index))
 
+    # ------------------------------------------------------------------ shape, sort and scan ops (the series' programs)
+    @_numpy_names
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Pieces of split_size along dim (the last one may be shorter), or of the given sizes.
+        Each piece is a view; its gradient lands in its place in the input's gradient."""
+        a = self._array
+        if a.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
+        d = _one_dim(dim, a.ndim)
+        n = a.shape[d]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            size = int(split_size_or_sections)
+            if size < 0:
+                raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+            if size == 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = [size] * (n // size) + [n % size] * (n % size > 0) if n else [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension {d}), but got split_sizes={sizes}")
+        lead = (slice(None),) * d
+        name = "SplitBackward0" if isinstance(split_size_or_sections, (int, np.integer)) else "SplitWithSizesBackward0"
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self._piece(lead + (slice(start, start + size),), name))
+            start += size
+        return tuple(pieces)
+
+    @_numpy_names
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """At most `chunks` pieces of equal size ceil(n / chunks) along dim (the last may be shorter)."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        if self._array.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+        n = self._array.shape[_one_dim(dim, self._array.ndim)]
+        return self.split(max(-(-n // chunks), 1 if n else 0), dim)
+
+    @_numpy_names
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along dim, without it: x.unbind(1)[i] is x[:, i]."""
+        a = self._array
+        if a.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        d = _one_dim(dim, a.ndim)
+        lead = (slice(None),) * d
+        return tuple(self._piece(lead + (i,), "UnbindBackward0") for i in range(a.shape[d]))
+
+    def _piece(self, index: tuple, name: str) -> "Tensor":
+        """A view of self by a basic index (split, chunk, unbind): the piece's gradient is
+        written into zeros of the input's shape at the piece's place."""
+        a = self._array
+        out = a[index]
+        if not _needs_grad(self):
+            return _new(out)
+        shape = a.shape
+
+        def backward(g):  # the piece's place in the input gets its gradient, the rest none
+            grad = np.zeros(shape, dtype=g.dtype)
+            grad[index] = g
+            return (grad,)
+
+        return _new(out, (self,), backward, name, ())
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        """The lower triangle of the last two dimensions (on and below `diagonal`), zeros above."""
+        return self._triangle(np.tril, "Tril", diagonal)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        """The upper triangle of the last two dimensions (on and above `diagonal`), zeros below."""
+        return self._triangle(np.triu, "Triu", diagonal)
+
+    def _triangle(self, keep, name: str, diagonal: int) -> "Tensor":
+        a = self._array
+        if a.ndim < 2:
+            raise RuntimeError(f"{name.lower()}: input tensor must have at least 2 dimensions")
+        out = keep(a, diagonal)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # the kept elements pass their gradient, the zeroed ones none
+            return (keep(g, diagonal),)
+
+        return _new(out, (self,), backward, name + "Backward0", ())
+
+    @_numpy_names
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The k largest (or smallest) elements along dim and their indices, best first."""
+        a = self._array
+        work = a.reshape(1) if a.ndim == 0 else a
+        d = _one_dim(dim, a.ndim)
+        if not 0 <= k <= work.shape[d]:
+            raise RuntimeError("selected index k out of range")
+        indices = np.take(_argsort(work, d, largest), np.arange(k), axis=d)
+        return self._sorted_pick(Topk, "TopkBackward0", work, indices, d)
+
+    @_numpy_names
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """(values, indices) sorted along dim; ties keep their order (always stable here);
+        NaN sorts as the largest value, as in PyTorch."""
+        a = self._array
+        work = a.reshape(1) if a.ndim == 0 else a
+        d = _one_dim(dim, a.ndim)
+        return self._sorted_pick(Sort, "SortBackward0", work, _argsort(work, d, descending), d)
+
+    def _sorted_pick(self, kind, name: str, work: np.ndarray, indices: np.ndarray, d: int):
+        """topk's and sort's (values, indices): each value's gradient goes back to where it was taken."""
+        values = np.take_along_axis(work, indices, axis=d)
+        shape = self._array.shape
+        if not shape:
+            values, indices = values.reshape(()), indices.reshape(())
+        if not _needs_grad(self):
+            return kind(_new(values), _new(indices))
+        kept = indices.reshape(values.shape) if shape else indices.reshape(1)
+
+        def backward(g):  # each value's gradient goes back to its place (the indices are distinct)
+            grad = np.zeros(work.shape, dtype=g.dtype)
+            np.put_along_axis(grad, kept, g.reshape(kept.shape), axis=d)
+            return (grad.reshape(shape),)
+
+        return kind(_new(values, (self,), backward, name), _new(indices))  # saves its own indices
+
+    @_numpy_names
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        """The indices that sort along dim (stable: ties keep their order)."""
+        return self.sort(dim, descending).indices
+
+    def roll(self, shifts, dims=None) -> "Tensor":
+        """Shift elements cyclically along dims (or over the flattened tensor when dims is None)."""
+        a = self._array
+        shift_list = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        if dims is None:
+            if len(shift_list) != 1:
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:0")
+            out = np.roll(a.reshape(-1), shift_list[0]).reshape(a.shape)
+        else:
+            dim_list = _normalize_dims(dims, a.ndim)
+            if len(shift_list) != len(dim_list):
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:{len(dim_list)}")
+            out = np.roll(a, shift_list, dim_list)
+        if not _needs_grad(self):
+            return _new(out)
+        back = tuple(-s for s in shift_list)
+
+        def backward(g):  # rolling back puts each gradient where its element came from
+            if dims is None:
+                return (np.roll(g.reshape(-1), back[0]).reshape(g.shape),)
+            return (np.roll(g, back, dim_list),)
+
+        return _new(out, (self,), backward, "RollBackward0", ())
+
+    @_numpy_names
+    def gather(self, dim: int, index: "Tensor", *, sparse_grad: bool = False) -> "Tensor":
+        """out[i][j] = self[index[i][j]][j] (dim 0), self[i][index[i][j]] (dim 1), ...; index may
+        be smaller than self in the other dimensions. Repeated indices sum their gradients."""
+        a = self._array
+        d, at = _along(a, dim, index, "gather")
+        out = a[at]
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # each output element came from one place; repeated places add up
+            grad = np.zeros(a.shape, dtype=g.dtype)
+            np.add.at(grad, at, g)
+            return (grad,)
+
+        return _new(out, (self,), backward, "GatherBackward0", _index_saved(index))
+
+    @_numpy_names
+    def scatter(self, dim: int, index: "Tensor", src=None, *, value=None, reduce=None) -> "Tensor":
+        """A copy of self with src's elements (or a value) written at index along dim:
+        out[index[i][j]][j] = src[i][j] (dim 0). Where an index repeats, which write wins is
+        unspecified, as in PyTorch. The overwritten elements of self get no gradient."""
+        if reduce is not None:
+            return self._scatter_reduce(dim, index, src, value, reduce)
+        return self._scatter(dim, index, src, value, add=False)
+
+    @_numpy_names
+    def scatter_add(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
+        """A copy of self with src's elements added at index along dim (repeats accumulate)."""
+        return self._scatter(dim, index, src, None, add=True)
+
+    @_numpy_names
+    def scatter_(self, dim: int, index: "Tensor", src=None, *, value=None, reduce=None) -> "Tensor":
+        """scatter in place (recorded on a graph tensor, as PyTorch's)."""
+        return self._inplace_op(_scatter_op, dim, index, src, value, reduce)
+
+    @_numpy_names
+    def scatter_add_(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
+        """scatter_add in place (recorded on a graph tensor, as PyTorch's)."""
+        return self._inplace_op(Tensor.scatter_add, dim, index, src)
+
+    def _scatter_reduce(self, dim, index, src, value, reduce: str) -> "Tensor":
+        if reduce != "add":
+            raise NotImplementedError(f"microtorch: scatter(reduce={reduce!r}) is not supported; use reduce='add'")
+        if src is None or not isinstance(src, Tensor):
+            src = _new(np.broadcast_to(np.asarray(src if value is None else value, dtype=self.dtype), tuple(index.shape)))
+        return self._scatter(dim, index, src, None, add=True)
+
+    def _scatter_source(self, dim, index, src, value):
+        """The checked scatter arguments: (dim, coordinates of the writes, src tensor or None,
+        the values written: src's elements within index's shape, or the value cast to self's dtype)."""
+        a = self._array
+        if value is None and not isinstance(src, Tensor):
+            src, value = None, src
+        if src is None and value is None:
+            raise TypeError("scatter() missing 1 required argument: 'src' or 'value'")
+        if src is not None:
+            if src._array.dtype != a.dtype:
+                raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+            d, at = _along(a, dim, index, "scatter", src._array)
+            return d, at, src, src._array[_leading(np.shape(index))]
+        value = value.item() if isinstance(value, Tensor) else value
+        d, at = _along(a, dim, index, "scatter")
+        return d, at, None, np.array(value).astype(a.dtype)
+
+    def _scatter(self, dim, index, src, value, add: bool) -> "Tensor":
+        a = self._array
+        d, at, src, values = self._scatter_source(dim, index, src, value)
+        out = a.copy()
+        if add:
+            np.add.at(out, at, values)
+        else:
+            out[at] = values
+        parents = (self,) if src is None else (self, src)
+        if not _needs_grad(*parents):
+            return _new(out)
+        region = _leading(np.shape(index))
+        src_shape = None if src is None else src._array.shape
+        name = "ScatterAddBackward0" if add else "ScatterBackward1" if src is None else "ScatterBackward0"
+
+        def backward(g):
+            if add:  # d out / d self = 1 everywhere
+                grad_self = g
+            else:  # the overwritten elements of self do not reach the output
+                grad_self = g.copy()
+                grad_self[at] = 0
+            if src_shape is None:
+                return (grad_self,)
+            grad_src = np.zeros(src_shape, dtype=g.dtype)
+            grad_src[region] = g[at]  # each src element went to one place
+            return grad_self, grad_src
+
+        return _new(out, parents, backward, name, _index_saved(index))
+
+    @_numpy_names
+    def index_select(self, dim: int, index: "Tensor") -> "Tensor":
+        """The entries at the (1-D) index along dim, in index's order; repeats sum their gradients."""
+        a = self._array
+        d = _one_dim(dim, a.ndim)
+        idx = index._array if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+        if idx.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        idx = idx.reshape(-1)
+        n = a.shape[d] if a.ndim else 1
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError("index out of range in self")
+        work = a.reshape(1) if a.ndim == 0 else a
+        out = np.take(work, idx, axis=d)
+        if a.ndim == 0:
+            out = out.reshape(())
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            grad = np.zeros(work.shape, dtype=g.dtype)
+            np.add.at(np.moveaxis(grad, d, 0), idx, np.moveaxis(g.reshape(out.shape if a.ndim else (1,)), d, 0))
+            return (grad.reshape(a.shape),)
+
+        return _new(out, (self,), backward, "IndexSelectBackward0", _index_saved(index))
+
+    @_numpy_names
+    def cumsum(self, dim: int, *, dtype=None) -> "Tensor":
+        """Running sums along dim; integer and bool inputs give int64, as in PyTorch."""
+        a = self._array
+        d = _one_dim(dim, a.ndim)
+        out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else a.dtype)
+        out = np.cumsum(a.reshape(a.shape or (1,)), axis=d, dtype=out_dtype).reshape(a.shape)
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # x_i appears in every sum from i on: the reversed running sum of g
+            if not g.ndim:
+                return (g,)
+            return (np.flip(np.cumsum(np.flip(g, d), axis=d), d),)
+
+        return _new(out, (self,), backward, "CumsumBackward0", ())
+
+    @_numpy_names
+    def cumprod(self, dim: int, *, dtype=None) -> "Tensor":
+        """Running products along dim. The gradient is exact with zeros in the input.
+
+        With out_j = prod_{k<=j} x_k, d out_j / d x_i = L_i * prod_{i<k<=j} x_k for j >= i, where
+        L_i = prod_{k<i} x_k. So grad_i = L_i * R_i with R_i = sum_{j>=i} g_j prod_{i<k<=j} x_k,
+        which obeys R_i = g_i + x_{i+1} R_{i+1}: one backward scan, no division by x.
+        """
+        a = self._array
+        d = _one_dim(dim, a.ndim)
+        out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else a.dtype)
+        out = np.cumprod(a.reshape(a.shape or (1,)), axis=d, dtype=out_dtype).reshape(a.shape)
+        if not _needs_grad(self):
+            return _new(out)
+        x = np.moveaxis(a.reshape(a.shape or (1,)), d, 0)  # (n, ...): the scanned dim first
+        left = _products_before(x, 0)  # L_i
+
+        def backward(g):
+            gm = np.moveaxis(g.reshape(a.shape or (1,)), d, 0)
+            if not len(gm):
+                return (np.zeros_like(g),)
+            r = np.empty_like(gm)
+            r[-1] = gm[-1]
+            for i in range(len(gm) - 2, -1, -1):
+                r[i] = gm[i] + x[i + 1] * r[i + 1]
+            return (np.moveaxis(left * r, 0, d).reshape(a.shape),)
+
+        return _new(out, (self,), backward, "CumprodBackward0", (self,))
+
+    def amax(self, dim=(), keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """The largest values over dim (all dimensions by default); tied maxima share the
+        gradient equally, as in PyTorch."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("amax", dim, keepdim, axis, keepdims)
+        return self._amax_amin(np.maximum, "Amax", dim, keepdim)
+
+    def amin(self, dim=(), keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """The smallest values over dim (all dimensions by default); ties share the gradient."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("amin", dim, keepdim, axis, keepdims)
+        return self._amax_amin(np.minimum, "Amin", dim, keepdim)
+
+    def _amax_amin(self, ufunc, name: str, dim, keepdim: bool) -> "Tensor":
+        a = self._array
+        dims = _reduction_dims(dim, a.ndim)
+        if a.size == 0 and (dims is None or any(a.shape[i] == 0 for i in dims)):
+            raise RuntimeError(f"{name.lower()}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        kept = ufunc.reduce(a, axis=dims, keepdims=True)
+        out = np.asarray(kept if keepdim else kept.reshape(_reduced_shape(a.shape, dims)))
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):  # each tied extreme gets an equal share
+            hits = a == kept
+            return (hits * (g.reshape(kept.shape) / hits.sum(axis=dims, keepdims=True)),)
+
+        return _new(out, (self,), backward, name + "Backward0", (self, OUTPUT))
+
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """log(sum(exp(x))) over dim (required, as in PyTorch), computed stably (shifted by the
+        maximum). d/dx_i = exp(x_i - logsumexp(x)), the softmax."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("logsumexp", dim, keepdim, axis, keepdims)
+        if dim is None:
+            raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+        a = _floating(self._array)
+        dims = _reduction_dims(dim, a.ndim)
+        shift = a.max(axis=dims, keepdims=True) if a.size else np.zeros((1,) * a.ndim, a.dtype)
+        shift = np.where(np.isfinite(shift), shift, 0)
+        with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, as in PyTorch
+            kept = np.log(np.exp(a - shift).sum(axis=dims, keepdims=True)) + shift
+        out = np.asarray(kept if keepdim else kept.reshape(_reduced_shape(a.shape, dims)))
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            return (g.reshape(kept.shape) * np.exp(a - kept),)
+
+        return _new(out, (self,), backward, "LogsumexpBackward0", (self, OUTPUT))
+
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> "Tensor":
+        """The product of all elements, or along one dim. The gradient is exact with zeros:
+        d prod / d x_i is the product of the others, from running products from both ends."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _aliases("prod", dim, keepdim, axis, keepdims)
+        a = self._array
+        out_dtype = _dtype(dtype) or (int64 if a.dtype.kind in "bui" else a.dtype)
+        if dim is None:
+            out = np.asarray(np.prod(a, dtype=out_dtype))
+            d, x = 0, a.reshape(-1)
+        else:
+            d = _one_dim(dim, a.ndim)
+            out = np.asarray(np.prod(a, axis=d if a.ndim else None, keepdims=keepdim and a.ndim > 0, dtype=out_dtype))
+            x = a.reshape(a.shape or (1,))
+        if not _needs_grad(self):
+            return _new(out)
+
+        def backward(g):
+            if dim is not None and not keepdim and a.ndim:
+                g = np.expand_dims(g, d)
+            return ((_products_of_others(x, d) * g).reshape(a.shape),)
+
+        return _new(out, (self,), backward, "ProdBackward0" if dim is None else "ProdBackward1", (self,))
+
+    def clamp_min(self, min) -> "Tensor":
+        return self.clamp(min=min)
+
+    def clamp_max(self, max) -> "Tensor":
+        return self.clamp(max=max)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """self converted to other's dtype."""
+        return self._cast(other._array.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A new tensor from data with self's dtype (unless given)."""
+        _check_device(device)
+        t = _from_data(data, _dtype(dtype) or self._array.dtype)
+        return t.requires_grad_() if requires_grad else t
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A new tensor of size filled with fill_value, with self's dtype (unless given)."""
+        _check_device(device)
+        t = _new(np.full(_size((size,)), fill_value, dtype=_dtype(dtype) or self._array.dtype))
+        return t.requires_grad_() if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return self.new_full(_size(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return self.new_full(_size(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    new_empty = new_zeros
+
     # ------------------------------------------------------------------ misc
     def masked_fill(self, mask: "Tensor", value) -> "Tensor":
         """self with value where mask is True; the result keeps self's dtype, as in PyTorch."""
         cond = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+        if cond.dtype != bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {_C_TYPE_NAMES.get(cond.dtype.name, cond.dtype.name)}")
         a = self._array
         v = value._array.astype(a.dtype, copy=False) if isinstance(value, Tensor) else np.array(value, dtype=a.dtype)
         try:
