@@ -53,9 +53,9 @@ from .dtypes import (  # noqa: F401  (float32, _dtype, ... also importable from 
     uint8,
 )
 from .grad_mode import _GradMode
-from .devices import CPU, _parse_to
+from .devices import CPU, _check_device, _parse_to
 from .generator import default_generator
-from .printing import Size, tensor_repr
+from .printing import Size, _type_name, tensor_repr
 
 _next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -398,17 +398,20 @@ def _aliases(name: str, dim, keepdim: bool, axis, keepdims) -> tuple:
     return dim, keepdim
 
 
-def _check_device(device) -> None:
-    """Only the CPU exists here: 'cuda' fails as on PyTorch's CPU build, never a silent CPU run.
-    (A minimal local check until the devices module of issue 13 replaces it.)"""
-    if device is None:
-        return
-    name = str(device)
-    if name in ("cpu", "cpu:0"):
-        return
-    if name.startswith("cuda"):
-        raise AssertionError("Torch not compiled with CUDA enabled")
-    raise RuntimeError(f"microtorch runs on the CPU only, got device {name!r}")
+def _drop_leading_ones(value, target: tuple | None):
+    """A tensor value of `t[index] = value` without the leading size-1 dims it has beyond the
+    target's shape (all of them when target is None), as PyTorch's setitem: t[0] = x of shape (1, n)."""
+    if not isinstance(value, Tensor):
+        return value
+    shape = tuple(value.shape)
+    k = 0
+    while k < len(shape) - (0 if target is None else len(target)) and shape[k] == 1:
+        k += 1
+    if target is not None and len(shape) - k > len(target):
+        raise RuntimeError(f"expand({_type_name(value)}{{{list(shape[k:])}}}, size={list(target)}): the number of "
+                           f"sizes provided ({len(target)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({len(shape) - k})")
+    return value.reshape(shape[k:]) if k else value
 
 
 def _one_dim(dim, ndim: int) -> int:
@@ -1109,8 +1112,9 @@ class Tensor:
         index = _unwrap_index(index)
         if _is_basic_index(index):
             view = self[index]
-            view.copy_(value)
+            view.copy_(_drop_leading_ones(value, tuple(view.shape)))
             return
+        value = _drop_leading_ones(value, None)
         if not self._recorded(value):
             if isinstance(value, Tensor):
                 _write(self, _index_put(self, index, value)._array)  # checks the dtypes as PyTorch
