@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import warnings
 import weakref
 from collections import namedtuple
 from heapq import heappop, heappush
@@ -398,6 +399,14 @@ def _aliases(name: str, dim, keepdim: bool, axis, keepdims) -> tuple:
     return dim, keepdim
 
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
+    "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+    "the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)  # PyTorch's warning, word for word
+
+
 def _drop_leading_ones(value, target: tuple | None):
     """A tensor value of `t[index] = value` without the leading size-1 dims it has beyond the
     target's shape (all of them when target is None), as PyTorch's setitem: t[0] = x of shape (1, n)."""
@@ -592,8 +601,13 @@ class Tensor:
 
     @property
     def grad(self) -> "Tensor | None":
-        """The accumulated gradient (a Tensor sharing the gradient's storage), or None."""
-        return None if self._grad is None else _new(self._grad)
+        """The accumulated gradient (a Tensor sharing the gradient's storage), or None; a non-leaf
+        tensor that does not retain its gradient warns as PyTorch (its .grad stays None)."""
+        if self._grad is None:
+            if not self._retains_grad and self.grad_fn is not None:
+                warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+            return None
+        return _new(self._grad)
 
     @grad.setter
     def grad(self, value) -> None:

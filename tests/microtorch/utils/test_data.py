@@ -252,3 +252,18 @@ def test_same_random_calls_as_pytorch(monkeypatch):
     ours = _record_our_calls(monkeypatch)
     _scenarios(torch)
     assert ours == theirs and len(ours) > 10
+
+
+def test_the_drawn_seeds_are_random_s_full_range():
+    """The loader's base seed and a RandomSampler's own seed are torch.empty((), dtype=int64).random_():
+    a draw over [0, 2**63), not [0, 2**63 - 1); the two differ by one whenever the raw word is >= 2**63,
+    as for seed 0. Known answers from torch 2.13 (makemore.py's InfiniteDataLoader, then shuffle=True)."""
+    from microtorch.utils.data.sampler import _draw_seed
+
+    torch.manual_seed(0)
+    assert _draw_seed() == 900450186894289455
+    torch.manual_seed(0)
+    sampler = RandomSampler(range(100), replacement=True, num_samples=10**10)
+    assert next(iter(DataLoader(list(range(100)), sampler=sampler, batch_size=6))).tolist() == [26, 83, 17, 10, 37, 41]
+    torch.manual_seed(0)
+    assert next(iter(DataLoader(list(range(100)), shuffle=True, batch_size=6))).tolist() == [26, 88, 59, 58, 73, 11]
