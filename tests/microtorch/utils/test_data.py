@@ -71,6 +71,7 @@ def test_default_collate():
         default_collate([None, None])
 
 
+@pytest.mark.filterwarnings("ignore:'pin_memory' argument")
 def test_dataloader_batches_and_options():
     ds = Words(10)
     loader = DataLoader(ds, batch_size=4)
@@ -267,3 +268,16 @@ def test_the_drawn_seeds_are_random_s_full_range():
     assert next(iter(DataLoader(list(range(100)), sampler=sampler, batch_size=6))).tolist() == [26, 83, 17, 10, 37, 41]
     torch.manual_seed(0)
     assert next(iter(DataLoader(list(range(100)), shuffle=True, batch_size=6))).tolist() == [26, 88, 59, 58, 73, 11]
+
+
+def test_pin_memory_is_accepted_with_pytorch_s_notice():
+    """makemore.py passes pin_memory=True: no accelerator here, so each pass warns as PyTorch does
+    (torch 2.13's wording) and the batches are the ordinary ones."""
+    loader = DataLoader(TensorDataset(torch.arange(4)), batch_size=2, pin_memory=True)
+    with pytest.warns(UserWarning, match=r"^'pin_memory' argument is set as true but no accelerator is found, "
+                                         r"then device pinned memory won't be used\.$"):
+        batches = [b[0].tolist() for b in loader]
+    assert batches == [[0, 1], [2, 3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(DataLoader(TensorDataset(torch.arange(4)), batch_size=2))) == 2
