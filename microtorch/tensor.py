@@ -410,9 +410,9 @@ _NON_LEAF_GRAD = (
 def _drop_leading_ones(value, target: tuple | None):
     """A tensor value of `t[index] = value` without the leading size-1 dims it has beyond the
     target's shape (all of them when target is None), as PyTorch's setitem: t[0] = x of shape (1, n)."""
-    if not isinstance(value, Tensor):
-        return value
-    shape = tuple(value.shape)
+    if not isinstance(value, Tensor) or (target is not None and value._array.ndim <= len(target)):
+        return value  # (the common case, at once)
+    shape = value._array.shape
     k = 0
     while k < len(shape) - (0 if target is None else len(target)) and shape[k] == 1:
         k += 1
@@ -1126,7 +1126,7 @@ class Tensor:
         index = _unwrap_index(index)
         if _is_basic_index(index):
             view = self[index]
-            view.copy_(_drop_leading_ones(value, tuple(view.shape)))
+            view.copy_(_drop_leading_ones(value, view._array.shape))
             return
         value = _drop_leading_ones(value, None)
         if not self._recorded(value):
