@@ -958,7 +958,7 @@ class Tensor:
         a = self._array
         if isinstance(exponent, float) and not _is_float(a.dtype):
             a = a.astype(_DEFAULT_FLOAT)
-        out = a**2 if exponent == 2 else a**exponent
+        out = a**2 if exponent == 2 else a * a * a if exponent == 3 else a**exponent  # x*x*x: ATen's cube, 25x numpy's powf
         if not _needs_grad(self):
             return _new(out)
 
