@@ -5,8 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .devices import _check_device
 from .dtypes import _DEFAULT_FLOAT, _dtype, _is_float, _promote_all, _scalar_dtype, bool_, float64, int64
-from .tensor import Tensor, _check_device, _extremum, _from_data, _needs_grad, _new, _numpy_names, _size, _where
+from .tensor import Tensor, _extremum, _from_data, _needs_grad, _new, _numpy_names, _size, _where
 
 # ---------------------------------------------------------------------- factories
 def tensor(data, dtype=None, requires_grad: bool = False, *, device=None, pin_memory: bool = False) -> Tensor:

@@ -51,18 +51,18 @@ def _wrap(array: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def randn(*size, generator: Generator | None = None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def randn(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False) -> Tensor:
     """Samples from N(0, 1) of the given size (PyTorch's values for the same seed)."""
-    if device is not None:
-        _check_device(device)
+    _check_device(device)
     out = np.empty(_size(size), dtype=_float_dtype(dtype))
     return _wrap(_gen(generator).normal_(out), requires_grad)
 
 
-def rand(*size, generator: Generator | None = None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
     """Samples from U[0, 1) of the given size (PyTorch's values for the same seed)."""
-    if device is not None:
-        _check_device(device)
+    _check_device(device)
     out = np.empty(_size(size), dtype=_float_dtype(dtype))
     return _wrap(_gen(generator).uniform_(out), requires_grad)
 
@@ -70,31 +70,29 @@ def rand(*size, generator: Generator | None = None, dtype=None, requires_grad: b
 def normal(mean: float, std: float, size: tuple, *, generator: Generator | None = None, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """Samples from N(mean, std^2) of the given size (float mean and std)."""
-    if device is not None:
-        _check_device(device)
+    _check_device(device)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     out = np.empty(_size((size,)), dtype=_float_dtype(dtype))
     return _wrap(_gen(generator).normal_(out, mean, std), requires_grad)
 
 
-def randn_like(input: Tensor, dtype=None, requires_grad: bool = False, generator: Generator | None = None, device=None) -> Tensor:
-    if device is not None:
-        _check_device(device)
+def randn_like(input: Tensor, dtype=None, requires_grad: bool = False, generator: Generator | None = None, *,
+               device=None) -> Tensor:
+    _check_device(device)
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, dtype=None, requires_grad: bool = False, generator: Generator | None = None, device=None) -> Tensor:
-    if device is not None:
-        _check_device(device)
+def rand_like(input: Tensor, dtype=None, requires_grad: bool = False, generator: Generator | None = None, *,
+              device=None) -> Tensor:
+    _check_device(device)
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: tuple | None = None, *, generator: Generator | None = None,
-            dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+            dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Integers in [low, high): randint(high, size) or randint(low, high, size)."""
-    if device is not None:
-        _check_device(device)
+    _check_device(device)
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=size)
@@ -112,17 +110,16 @@ def randint(low: int, high: int | None = None, size: tuple | None = None, *, gen
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype=None, device=None,
                  generator: Generator | None = None) -> Tensor:
     """randint with input's shape (and dtype unless given): randint_like(input, high) or (input, low, high)."""
-    if device is not None:
-        _check_device(device)
+    _check_device(device)
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, dtype=None, device=None,
+             pin_memory: bool = False) -> Tensor:
     """A random permutation of 0..n-1 (PyTorch's Fisher-Yates for the same seed)."""
-    if device is not None:
-        _check_device(device)
+    _check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     return _new(_gen(generator).randperm(n).astype(_dtype(dtype) or np.int64, copy=False))

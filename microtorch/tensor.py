@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import warnings
 import weakref
 from collections import namedtuple
 from heapq import heappop, heappush
@@ -30,9 +31,9 @@ import numpy as np
 from .dtypes import *  # noqa: F401,F403  (float32, int64, ...: also importable from here, their old home)
 from .dtypes import _DEFAULT_FLOAT, _DTYPE_ALIASES, _PY_NUMBERS, _category, _dtype, _floating, _is_float, _promote, _promote_all, _scalar_dtype  # noqa: F401
 from .grad_mode import _GradMode
-from .devices import CPU, _parse_to
+from .devices import CPU, _check_device, _parse_to
 from .generator import default_generator
-from .printing import Size, tensor_repr
+from .printing import Size, _type_name, tensor_repr
 
 _next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -375,17 +376,28 @@ def _aliases(name: str, dim, keepdim: bool, axis, keepdims) -> tuple:
     return dim, keepdim
 
 
-def _check_device(device) -> None:
-    """Only the CPU exists here: 'cuda' fails as on PyTorch's CPU build, never a silent CPU run.
-    (A minimal local check until the devices module of issue 13 replaces it.)"""
-    if device is None:
-        return
-    name = str(device)
-    if name in ("cpu", "cpu:0"):
-        return
-    if name.startswith("cuda"):
-        raise AssertionError("Torch not compiled with CUDA enabled")
-    raise RuntimeError(f"microtorch runs on the CPU only, got device {name!r}")
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
+    "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+    "the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)  # PyTorch's warning, word for word
+
+
+def _drop_leading_ones(value, target: tuple | None):
+    """A tensor value of `t[index] = value` without the leading size-1 dims it has beyond the
+    target's shape (all of them when target is None), as PyTorch's setitem: t[0] = x of shape (1, n)."""
+    if not isinstance(value, Tensor) or (target is not None and value._array.ndim <= len(target)):
+        return value  # (the common case, at once)
+    shape = value._array.shape
+    k = 0
+    while k < len(shape) - (0 if target is None else len(target)) and shape[k] == 1:
+        k += 1
+    if target is not None and len(shape) - k > len(target):
+        raise RuntimeError(f"expand({_type_name(value)}{{{list(shape[k:])}}}, size={list(target)}): the number of "
+                           f"sizes provided ({len(target)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({len(shape) - k})")
+    return value.reshape(shape[k:]) if k else value
 
 
 def _one_dim(dim, ndim: int) -> int:
@@ -566,8 +578,13 @@ class Tensor:
 
     @property
     def grad(self) -> "Tensor | None":
-        """The accumulated gradient (a Tensor sharing the gradient's storage), or None."""
-        return None if self._grad is None else _new(self._grad)
+        """The accumulated gradient (a Tensor sharing the gradient's storage), or None; a non-leaf
+        tensor that does not retain its gradient warns as PyTorch (its .grad stays None)."""
+        if self._grad is None:
+            if not self._retains_grad and self.grad_fn is not None:
+                warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+            return None
+        return _new(self._grad)
 
     @grad.setter
     def grad(self, value) -> None:
@@ -918,7 +935,7 @@ class Tensor:
         a = self._array
         if isinstance(exponent, float) and not _is_float(a.dtype):
             a = a.astype(_DEFAULT_FLOAT)
-        out = a**2 if exponent == 2 else a**exponent
+        out = a**2 if exponent == 2 else a * a * a if exponent == 3 else a**exponent  # x*x*x: ATen's cube, 25x numpy's powf
         if not _needs_grad(self):
             return _new(out)
 
@@ -1086,8 +1103,9 @@ class Tensor:
         index = _unwrap_index(index)
         if _is_basic_index(index):
             view = self[index]
-            view.copy_(value)
+            view.copy_(_drop_leading_ones(value, view._array.shape))
             return
+        value = _drop_leading_ones(value, None)
         if not self._recorded(value):
             if isinstance(value, Tensor):
                 _write(self, _index_put(self, index, value)._array)  # checks the dtypes as PyTorch

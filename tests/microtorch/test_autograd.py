@@ -1,5 +1,7 @@
 """Autograd: a float64 gradcheck for every differentiable op, backward semantics, grad mode,
 and gradcheck itself (it must catch a wrong backward)."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -291,8 +293,12 @@ def test_grad_of_non_leaf_only_with_retain_grad():
     kept = x * 3
     kept.retain_grad()
     (h.sum() + kept.sum()).backward()
-    assert h.grad is None
-    assert kept.grad.tolist() == [1.0, 1.0]
+    with pytest.warns(UserWarning, match=r"^The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"):
+        assert h.grad is None  # PyTorch's warning (the micrograd lecture's torch cell prints o.grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kept.grad.tolist() == [1.0, 1.0]  # retained: no warning
+        assert torch.ones(2).grad is None  # a leaf: no warning
     assert x.grad.tolist() == [5.0, 5.0]
 
 

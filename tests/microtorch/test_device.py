@@ -95,3 +95,29 @@ def test_matches_torch():
             call(torch_)
         assert str(ours.value) == str(theirs.value)
     assert (torch.device("cpu") == "cpu") == (torch_.device("cpu") == "cpu")
+
+
+def test_every_factory_takes_device_and_checks_it_with_the_devices_module():
+    """The plain and the random factories accept device= (makemore.py: torch.zeros((B, T, T), device=x.device),
+    arange(..., device=device)), and all check it with devices._check_device: the same errors everywhere."""
+    import microtorch.tensor
+    assert not hasattr(microtorch.tensor, "_check_device") or microtorch.tensor._check_device is _check_device
+    cpu = torch.device("cpu")
+    made = [
+        torch.zeros(2, device=cpu), torch.ones(2, device="cpu"), torch.full((2,), 1.0, device="cpu:0"),
+        torch.arange(3, device=cpu), torch.tensor([1.0], device="cpu"), torch.randn(2, device=cpu),
+        torch.rand(2, device="cpu"), torch.randint(0, 5, (2,), device=cpu), torch.randperm(3, device="cpu"),
+        torch.normal(0.0, 1.0, (2,), device=cpu), torch.randn_like(torch.ones(2), device="cpu"),
+        torch.rand_like(torch.ones(2), device=cpu), torch.randint_like(torch.ones(2), 3, device="cpu"),
+    ]
+    assert all(t.device == cpu for t in made)
+    factories = [
+        lambda d: torch.zeros(2, device=d), lambda d: torch.arange(3, device=d), lambda d: torch.randn(2, device=d),
+        lambda d: torch.rand(2, device=d), lambda d: torch.randint(5, (2,), device=d), lambda d: torch.randperm(3, device=d),
+        lambda d: torch.normal(0.0, 1.0, (2,), device=d), lambda d: torch.randn_like(torch.ones(2), device=d),
+    ]
+    for make in factories:
+        with pytest.raises(AssertionError, match=NO_CUDA):
+            make("cuda:0")
+        with pytest.raises(RuntimeError, match="PyTorch is not linked with support for mps devices"):
+            make("mps")

@@ -223,6 +223,43 @@ def test_setitem_sends_the_gradient_to_the_value_and_none_to_the_overwritten_par
     assert v.grad.tolist() == [2.0, 2.0, 2.0] and x.grad.tolist() == [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
 
 
+def test_setitem_drops_the_leading_size_one_dims_of_the_value():
+    """makemore part 5: logits = zeros(8, 27); logits[i] = model(Xtr[[7 + i]]) writes a (1, 27) row
+    into a (27,) slot. PyTorch drops the value's leading 1s (values and messages from torch 2.13)."""
+    w = torch.tensor([[1.0, 2.0, 3.0]], requires_grad=True)  # (1, 3)
+    out = torch.zeros(2, 3)
+    out[1] = w * 2
+    assert out.tolist() == [[0.0, 0.0, 0.0], [2.0, 4.0, 6.0]] and out.requires_grad
+    out.sum().backward()
+    assert w.grad.shape == (1, 3) and w.grad.tolist() == [[2.0, 2.0, 2.0]]
+    a = torch.zeros(4, 3)
+    a[0:2] = torch.ones(1, 1, 2, 3)  # any number of leading 1s
+    a[[2, 3]] = torch.full((1, 2, 3), 5.0)  # and for an advanced index
+    assert a.tolist() == [[1.0] * 3] * 2 + [[5.0] * 3] * 2
+    b = torch.zeros(3)
+    b[1] = torch.ones(1, 1)
+    assert b.tolist() == [0.0, 1.0, 0.0]
+    with pytest.raises(RuntimeError, match=r"^expand\(torch.FloatTensor\{\[2, 3\]\}, size=\[3\]\): the number of sizes "
+                                           r"provided \(1\) must be greater or equal to the number of dimensions in the tensor \(2\)$"):
+        a[0] = torch.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"^expand\(torch.FloatTensor\{\[2, 1, 3\]\}, size=\[2, 3\]\)"):
+        a[0:2] = torch.ones(1, 2, 1, 3)
+
+
+def test_setitem_of_a_longer_value_matches_torch():
+    pt = pytest.importorskip("torch")
+    for lib in (torch, pt):
+        v = lib.arange(6.0, dtype=lib.float64).reshape(1, 6).requires_grad_()
+        out = lib.zeros(3, 6, dtype=lib.float64)
+        out[2] = v.tanh()
+        (out * lib.arange(18.0, dtype=lib.float64).reshape(3, 6)).sum().backward()
+        if lib is torch:
+            mine = (out.detach().numpy(), v.grad.numpy())
+        else:
+            np.testing.assert_allclose(mine[0], out.detach().numpy(), rtol=1e-12)
+            np.testing.assert_allclose(mine[1], v.grad.numpy(), rtol=1e-12)
+
+
 def test_in_place_rebases_the_history():
     x = torch.ones(3, requires_grad=True)
     y = x * 2

@@ -90,6 +90,7 @@ def train(torch, model, batches, lr=5e-3):
 
 
 @pytest.mark.parametrize("cell_type", ["rnn", "gru"])
+@pytest.mark.filterwarnings("ignore:'pin_memory' argument")  # PyTorch's notice, no accelerator here
 def test_runs_end_to_end_with_a_dataloader(cell_type):
     torch = microtorch
     data = torch.utils.data

@@ -192,6 +192,9 @@ class _LoaderIterator:
 
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
+        if loader.pin_memory:  # PyTorch's notice on a machine without an accelerator, as here always
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=3)
         self._indices = iter(loader._index_sampler)
         self._base_seed = _draw_seed(loader.generator)
         self._stream = iter(loader.dataset) if loader._iterable else None

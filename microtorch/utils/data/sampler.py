@@ -21,7 +21,7 @@ def _draw_seed(generator: Generator | None = None) -> int:
     t = empty((), dtype=int64)
     if hasattr(t, "random_"):
         return int(t.random_(generator=generator).item())
-    return int(randint(0, 2**63 - 1, (), generator=generator).item())  # before Tensor.random_ exists
+    return int(randint(0, 2**63, (), generator=generator).item())  # random_'s range: [0, 2**63), before Tensor.random_ exists
 
 
 class Sampler(Generic[T]):

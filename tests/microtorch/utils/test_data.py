@@ -71,6 +71,7 @@ def test_default_collate():
         default_collate([None, None])
 
 
+@pytest.mark.filterwarnings("ignore:'pin_memory' argument")
 def test_dataloader_batches_and_options():
     ds = Words(10)
     loader = DataLoader(ds, batch_size=4)
@@ -252,3 +253,31 @@ def test_same_random_calls_as_pytorch(monkeypatch):
     ours = _record_our_calls(monkeypatch)
     _scenarios(torch)
     assert ours == theirs and len(ours) > 10
+
+
+def test_the_drawn_seeds_are_random_s_full_range():
+    """The loader's base seed and a RandomSampler's own seed are torch.empty((), dtype=int64).random_():
+    a draw over [0, 2**63), not [0, 2**63 - 1); the two differ by one whenever the raw word is >= 2**63,
+    as for seed 0. Known answers from torch 2.13 (makemore.py's InfiniteDataLoader, then shuffle=True)."""
+    from microtorch.utils.data.sampler import _draw_seed
+
+    torch.manual_seed(0)
+    assert _draw_seed() == 900450186894289455
+    torch.manual_seed(0)
+    sampler = RandomSampler(range(100), replacement=True, num_samples=10**10)
+    assert next(iter(DataLoader(list(range(100)), sampler=sampler, batch_size=6))).tolist() == [26, 83, 17, 10, 37, 41]
+    torch.manual_seed(0)
+    assert next(iter(DataLoader(list(range(100)), shuffle=True, batch_size=6))).tolist() == [26, 88, 59, 58, 73, 11]
+
+
+def test_pin_memory_is_accepted_with_pytorch_s_notice():
+    """makemore.py passes pin_memory=True: no accelerator here, so each pass warns as PyTorch does
+    (torch 2.13's wording) and the batches are the ordinary ones."""
+    loader = DataLoader(TensorDataset(torch.arange(4)), batch_size=2, pin_memory=True)
+    with pytest.warns(UserWarning, match=r"^'pin_memory' argument is set as true but no accelerator is found, "
+                                         r"then device pinned memory won't be used\.$"):
+        batches = [b[0].tolist() for b in loader]
+    assert batches == [[0, 1], [2, 3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(DataLoader(TensorDataset(torch.arange(4)), batch_size=2))) == 2
