@@ -28,7 +28,7 @@ from .checkpoint import JSON_NAME, CheckpointError, load_checkpoint, save_checkp
 from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_train_words
 from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch
 from .loop import PROGRESS_EVERY, LossDiverged, NonFiniteLoss, evaluate, lr_schedule, split_losses, train_steps
-from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters
+from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters, is_sequence
 from .sampling import format_samples, sample_names
 
 __all__ = ["train_steps", "lr_schedule", "evaluate", "split_losses", "calibrate_batchnorm", "NonFiniteLoss", "main"]
@@ -84,12 +84,20 @@ def _duration(seconds: float) -> str:
     return f"{m // 60}:{m % 60:02d}:{s:02d}"
 
 
-def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float]) -> None:
-    """Append one 'step,loss,lr' row per step (header first if the file is new)."""
-    rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float],
+                   val: dict[int, float] | None = None) -> None:
+    """Append one 'step,loss,lr' row per step (header first if the file is new). With val
+    ({steps done: validation loss}), a fourth column val_loss, filled on the row of the step
+    after which it was measured."""
+    if val is None:
+        rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+    else:
+        rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g},"
+                f"{'' if start_step + i + 1 not in val else format(val[start_step + i + 1], '.6f')}\n"
+                for i, loss in enumerate(losses)]
     with open(path, "a") as f:
         if f.tell() == 0:
-            f.write("step,loss,lr\n")
+            f.write("step,loss,lr\n" if val is None else "step,loss,lr,val_loss\n")
         f.writelines(rows)
 
 
@@ -132,9 +140,10 @@ class Run:
                         step=len(self.losses), generator=self.generator, losses=self.losses, extra=self.extra)
 
 
-def _load_data(path: str, block_size: int, seed: int) -> tuple[Splits, list[str]]:
-    """The splits and the training words (for marking samples as seen or new)."""
-    return load_splits(path, block_size, seed), load_train_words(path, seed)
+def _load_data(path: str, block_size: int, seed: int, sequences: bool = False) -> tuple[Splits, list[str]]:
+    """The splits (context windows, or the sequence view) and the training words (for marking
+    samples as seen or new)."""
+    return load_splits(path, block_size, seed, sequences=sequences), load_train_words(path, seed)
 
 
 def new_run(args: argparse.Namespace) -> Run:
@@ -143,11 +152,11 @@ def new_run(args: argparse.Namespace) -> Run:
     if (run_dir / JSON_NAME).exists():
         raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
     train = O.train_config(args, str(Path(args.data).resolve()), None)
-    splits, train_words = _load_data(args.data, args.block_size, args.seed)
-    config = O.model_config(args, len(splits.vocab))
+    splits, train_words = _load_data(args.data, args.block_size, args.seed, O.FAMILIES[args.type].sequence)
+    config = O.model_config(args, len(splits.vocab), block_size=splits.train[0].shape[1])
     generator = microtorch.Generator().manual_seed(args.seed)
     model = build_model(config, generator)
-    optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
+    optimizer = train.make_optimizer(model.parameters())
     run_dir.mkdir(parents=True, exist_ok=True)
     return Run(run_dir, train, config, splits, train_words, model, optimizer, generator, [], {"train_seconds": 0.0})
 
@@ -162,11 +171,11 @@ def _restore(run_dir: Path) -> Run:
         raise CheckpointError(f"{run_dir / JSON_NAME}: the training settings (config.train) lack {e.args[0]}") from None
     except (TypeError, AttributeError):
         raise CheckpointError(f"{run_dir / JSON_NAME}: the training settings (config.train) are missing or not a dict") from None
-    splits, train_words = _load_data(train.data, ckpt.model_config.block_size, train.seed)
+    splits, train_words = _load_data(train.data, ckpt.model_config.block_size, train.seed, is_sequence(ckpt.model_config))
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{run_dir}: the vocabulary of {train.data} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
     model = build_model(ckpt.model_config, microtorch.Generator())
-    optimizer = microtorch.optim.SGD(model.parameters(), lr=train.lr)
+    optimizer = train.make_optimizer(model.parameters())
     generator = microtorch.Generator()
     ckpt.restore(model, optimizer, generator)
     return Run(run_dir, train, ckpt.model_config, splits, train_words, model, optimizer, generator,
@@ -236,9 +245,33 @@ def _deferred_sigint():
         signal.signal(signal.SIGINT, previous)
 
 
-def _next_stop(step: int, total: int, checkpoint_every: int) -> int:
-    """The end of the chunk starting at step: the next metrics append, checkpoint or the end."""
-    return min(total, (step // METRICS_CHUNK + 1) * METRICS_CHUNK, (step // checkpoint_every + 1) * checkpoint_every)
+def _next_stop(step: int, total: int, checkpoint_every: int, eval_every: int = 0) -> int:
+    """The end of the chunk starting at step: the next metrics append, checkpoint, evaluation or the end."""
+    stop = min(total, (step // METRICS_CHUNK + 1) * METRICS_CHUNK, (step // checkpoint_every + 1) * checkpoint_every)
+    return min(stop, (step // eval_every + 1) * eval_every) if eval_every else stop
+
+
+BEST_DIR = "best"  # <run>/best/: the checkpoint of the lowest validation loss (with --eval-every)
+
+
+def _val_losses(run: Run) -> dict[int, float]:
+    """{steps done: validation loss} of the run's periodic evaluations."""
+    return {int(step): loss for step, loss in run.extra.get("val_losses", [])}
+
+
+def validate(run: Run) -> None:
+    """The validation loss after the current step: recorded, printed, and the best-val checkpoint
+    (<run>/best) replaced when it is the lowest so far."""
+    step = len(run.losses)
+    loss = evaluate(run.model, *run.splits.val)
+    run.extra.setdefault("val_losses", []).append([step, loss])
+    best = run.extra.get("best_val")
+    if best is None or loss < best["loss"]:
+        run.extra["best_val"] = {"step": step, "loss": loss}
+        save_checkpoint(run.dir / BEST_DIR, run.model, run.optimizer, config=run.config, vocab=run.splits.vocab,
+                        step=step, generator=run.generator, losses=run.losses, extra=run.extra)
+    print(f"step {step}: val loss {loss:.4f} (best {run.extra['best_val']['loss']:.4f} at step {run.extra['best_val']['step']})",
+          file=sys.stderr)
 
 
 def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callable | None = None) -> str:
@@ -251,7 +284,8 @@ def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callabl
     status = "done"
     with _deferred_sigint() as flag:
         while status == "done" and len(run.losses) < total:
-            status = _train_chunk(run, _next_stop(len(run.losses), total, checkpoint_every), callback, progress, flag)
+            status = _train_chunk(run, _next_stop(len(run.losses), total, checkpoint_every, run.train.eval_every),
+                                  callback, progress, flag)
             step = len(run.losses)
             if status == "interrupted" or (status == "done" and (step % checkpoint_every == 0 or step == total)):
                 flag["saving"] = True
@@ -285,7 +319,11 @@ def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progr
         print(f"error: {e.describe()}; stopping. The last good checkpoint "
               f"(step {_saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
     run.extra["train_seconds"] += time.perf_counter() - t0
-    append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at)
+    if status == "done" and run.train.eval_every and len(run.losses) % run.train.eval_every == 0:
+        progress.close()
+        validate(run)
+    append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at,
+                   _val_losses(run) if run.train.eval_every else None)
     return "interrupted" if status == "done" and flag["stop"] else status
 
 
@@ -314,9 +352,10 @@ def report_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str,
 def finish(run: Run, args: argparse.Namespace) -> dict:
     """Final losses, the loss plot, samples and summary.json."""
     losses = report_losses(run.model, run.splits, args.test)
-    plot_losses({"train (minibatch)": run.losses}, run.dir / "loss.png")
+    val = _val_losses(run)
+    plot_losses({"train (minibatch)": run.losses}, run.dir / "loss.png", points={"val": val} if val else None)
     names = sample_names(run.model, run.splits.vocab, run.model_config.block_size, args.samples,
-                         microtorch.Generator().manual_seed(run.train.seed))
+                         microtorch.Generator().manual_seed(run.train.seed), sequence=is_sequence(run.model_config))
     print(format_samples(names, set(run.train_words)))
     seconds = run.extra["train_seconds"]
     summary = {
@@ -328,6 +367,7 @@ def finish(run: Run, args: argparse.Namespace) -> dict:
         "initial_loss_predicted": run.extra.get("initial_loss_predicted"),
         "initial_loss_measured": run.extra.get("initial_loss_measured"),
         **losses,
+        **({"val_losses": run.extra["val_losses"], "best_val": run.extra["best_val"]} if val else {}),
         "note": "the checkpoint keeps the running BatchNorm statistics; *_calibrated losses use "
                 "statistics of the whole training set (calibrate_batchnorm)",
     }
@@ -350,7 +390,9 @@ def eval_only(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m makemore.train",
-        description="Train the makemore character MLP (the lecture's BatchNorm MLP by default) on microtorch.",
+        description="Train a makemore character model (the lecture's BatchNorm MLP by default; --type for the others) "
+                    "on microtorch.",
+        epilog=O.type_defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("data and run")
     g.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: the shipped data/names.txt)")
@@ -380,7 +422,7 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None, callback: Callable | None = None) -> int:
     """The command line; callback(step, model, optimizer, lr, loss) is passed to the loop."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = O.parse_args(parser, argv)
     _check_args(parser, args)
     try:
         if args.eval_only:
