@@ -119,6 +119,12 @@ OPTIMIZERS = ("sgd", "adamw")
 ADAMW_BETAS = (0.9, 0.99)  # makemore.py's
 
 
+def _alias(g: argparse._ActionsContainer, flag: str, dest: str, type: Callable) -> None:
+    """flag as another name of the option dest (makemore.py's spelling), kept out of --help so
+    the option's own errors keep naming it alone."""
+    g.add_argument(flag, dest=dest, type=type, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def add_model_options(g: argparse._ActionsContainer) -> None:
     """--type and the MLP's shape and initialisation."""
     g.add_argument("--type", choices=TYPES, default="mlp",
@@ -126,10 +132,13 @@ def add_model_options(g: argparse._ActionsContainer) -> None:
     g.add_argument("--block-size", type=int_at_least(1), default=3,
                    help="characters of context (default: %(default)s; the sequence types use the longest word + 1)")
     g.add_argument("--n-embd", type=int_at_least(1), default=10, help="embedding size per character (default: %(default)s)")
-    g.add_argument("--n-hidden", "--n-embd2", type=int_at_least(1), default=200,
-                   help="units per hidden layer; the RNN's state, the BoW's MLP width (default: %(default)s)")
-    g.add_argument("--n-layers", "--n-layer", type=int_at_least(0), default=1,
-                   help="hidden [Linear, (BatchNorm1d), Tanh] blocks; the transformer's blocks (default: %(default)s)")
+    g.add_argument("--n-hidden", type=int_at_least(1), default=200,
+                   help="units per hidden layer; the RNN's state, the BoW's MLP width (also --n-embd2) (default: %(default)s)")
+    g.add_argument("--n-layers", type=int_at_least(0), default=1,
+                   help="hidden [Linear, (BatchNorm1d), Tanh] blocks; the transformer's blocks (also --n-layer) "
+                        "(default: %(default)s)")
+    _alias(g, "--n-embd2", "n_hidden", int_at_least(1))
+    _alias(g, "--n-layer", "n_layers", int_at_least(0))
     g.add_argument("--n-head", type=int_at_least(1), default=4, help="the transformer's attention heads (default: %(default)s)")
     g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
     g.add_argument("--batchnorm-output", action="store_true", help="a BatchNorm1d after the last Linear")
@@ -147,8 +156,10 @@ def add_training_options(g: argparse._ActionsContainer, steps_default: int | Non
     """--steps, --batch-size and the learning-rate schedule."""
     g.add_argument("--steps", type=int_at_least(min_steps), default=steps_default, help=steps_help)
     g.add_argument("--batch-size", type=int_at_least(1), default=32, help="examples per step (default: %(default)s)")
-    g.add_argument("--lr", "--learning-rate", type=learning_rate, default=0.1,
-                   help=f"learning rate before --lr-decay-at, above 0 and at most {MAX_LR:g} (default: %(default)s)")
+    g.add_argument("--lr", type=learning_rate, default=0.1,
+                   help=f"learning rate before --lr-decay-at, above 0 and at most {MAX_LR:g} (also --learning-rate) "
+                        "(default: %(default)s)")
+    _alias(g, "--learning-rate", "lr", learning_rate)
     g.add_argument("--lr-decay-at", type=int_at_least(0), default=None,
                    help="step from which the learning rate is --lr-final (default: half the steps)")
     g.add_argument("--lr-final", type=final_learning_rate, default=0.01,
@@ -187,7 +198,7 @@ TYPE_OPTIONS = {
             "output_scale", "bn_momentum"),
     "bigram": (),
     "wavenet": ("block_size", "n_embd", "n_hidden", "bn_momentum", "output_scale"),
-    **{t: ("n_embd", "n_hidden", "n_layers", "n_head") if t == "transformer" else ("n_embd", "n_hidden")
+    **{t: ("n_embd", "n_layers", "n_head") if t == "transformer" else ("n_embd", "n_hidden")
        for t in ("rnn", "gru", "bow", "transformer")},
 }
 
