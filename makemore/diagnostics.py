@@ -65,6 +65,20 @@ def expected_initial_loss(vocab_size: int) -> float:
     return -math.log(1.0 / vocab_size)
 
 
+def uniform_target_loss(logits, targets=None) -> float:
+    """mean over rows of logsumexp(z) - mean(z): the expected cross-entropy of these logits if the
+    targets were unrelated to them. ln(V) for equal logits; above it by about var(z)/2 when the
+    logits start with a random spread (PyTorch's default init of an output layer). With targets,
+    the rows whose target is -1 (the sequence view's padding) are left out, as the loss does."""
+    z = _np(logits).astype(np.float64)
+    z = z.reshape(-1, z.shape[-1])
+    if targets is not None:
+        z = z[_np(targets).reshape(-1) != -1]
+    top = z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+    return float((lse - z.mean(axis=1)).mean())
+
+
 def saturation(t, threshold: float = SATURATION_THRESHOLD) -> float:
     """The percentage of activations with |t| > threshold."""
     a = _np(t)

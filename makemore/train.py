@@ -26,7 +26,8 @@ from microtorch import nn
 from . import options as O
 from .checkpoint import JSON_NAME, CheckpointError, load_checkpoint, save_checkpoint
 from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_train_words
-from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch
+from .diagnostics import (LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch,
+                          uniform_target_loss)
 from .loop import PROGRESS_EVERY, LossDiverged, NonFiniteLoss, evaluate, lr_schedule, split_losses, train_steps
 from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters, is_sequence
 from .sampling import format_samples, sample_names
@@ -212,9 +213,18 @@ def check_initial_loss(run: Run) -> None:
     measured = initial_loss_check(run.model, *batch)["loss"]  # in train mode, as the first step sees it
     run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured)
     print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
-    if not abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
-        print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
-              "starts confidently wrong (see --init and --output-scale)", file=sys.stderr)
+    if abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
+        return
+    with microtorch.no_grad():
+        spread = uniform_target_loss(run.model.train()(batch[0]), batch[1])
+    run.extra["initial_loss_spread"] = spread
+    if is_sequence(run.model_config):  # makemore.py's models keep PyTorch's default init of the output layer
+        print(f"  above -ln(1/V) by {measured - predicted:+.2f}: makemore.py's init (PyTorch's defaults) starts the "
+              f"logits with a random spread, which alone costs {spread - predicted:+.2f} "
+              "(mean logsumexp(z) - mean(z)); an output layer scaled by 0.1 would start at -ln(1/V)")
+        return
+    print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
+          "starts confidently wrong (see --init and --output-scale)", file=sys.stderr)
 
 
 @contextlib.contextmanager
