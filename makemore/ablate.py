@@ -34,7 +34,8 @@ from microtorch import nn
 
 from . import diagnostics as D
 from . import options as O
-from .data import DEFAULT_DATA_PATH, load_splits
+from .data import load_splits, resolve_data
+from .files import commit_bytes, named_errors, os_error_line
 from .loop import LossDiverged, evaluate, explosion_limit, lr_schedule, train_steps
 from .models.mlp import ModelConfig, build_model
 
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m makemore.ablate", description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=O.int_at_least(1), default=O.DEFAULT_STEPS,
                    help="training steps of each variant (the lecture's 200,000) (default: %(default)s)")
-    p.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: %(default)s)")
+    O.add_data_options(p)
     p.add_argument("--out", type=O.folder, default=None, help="output folder (default: runs/ablate-<timestamp>)")
     O.add_seed_option(p, "seed of the split, the weights and the batches (every variant)")
     p.add_argument("--batch-size", type=O.int_at_least(2), default=32, help="examples per step (default: %(default)s)")
@@ -147,11 +148,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out = args.out or O.default_out("ablate")
     try:
-        splits = load_splits(args.data, 3, args.seed)
-    except (FileNotFoundError, ValueError) as e:
+        splits = load_splits(resolve_data(args.data), 3, args.seed, lowercase=args.lowercase)
+        with named_errors(args.out):
+            args.out.mkdir(parents=True, exist_ok=True)
+        return _ablate(args, splits)
+    except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, FileNotFoundError) and e.filename is None else 1
+
+
+def _ablate(args: argparse.Namespace, splits) -> int:
+    """Train the variants and write the table, its JSON and the curves."""
     results = []
     for variant in VARIANTS:
         print(f"training '{variant.name}' for {args.steps} steps...", flush=True)
@@ -166,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r["row"] for r in results]
     table = format_table(rows, args, len(splits.vocab))
     print("\n" + table)
-    (args.out / "ablation.md").write_text(table + "\n")
-    (args.out / "ablation.json").write_text(json.dumps(rows, indent=1))
+    commit_bytes(args.out / "ablation.md", (table + "\n").encode())
+    commit_bytes(args.out / "ablation.json", json.dumps(rows, indent=1).encode())
     D.plot_losses({r["row"]["variant"]: r["losses"] for r in results}, args.out / "ablation.png",
                   f"the lecture's variants: training loss ({args.steps} steps, seed {args.seed})")
     print(f"\nwrote ablation.md, ablation.json and ablation.png to {args.out}")

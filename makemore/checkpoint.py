@@ -1,9 +1,18 @@
-"""Save and load a training run: <run>/checkpoint.npz (arrays) + <run>/checkpoint.json (the rest).
+"""Save and load a training run's state: one file, <run>/checkpoint.npz, with one commit point.
 
-The json holds the config (model + training args), the vocabulary, the step, the RNG state,
-the optimizer's options and the sha256 of the npz, so a pair from different saves is caught.
-Both files are written atomically (temp file in the same folder, fsync, os.replace), and a
-checkpoint is validated completely before anything is copied into a model or optimizer.
+The file is an uncompressed npz (a zip of .npy arrays; np.load reads it): the model's state
+dict under 'model:<PyTorch key>', the optimizer's tensors under 'optim:<index>:<name>', the
+per-step loss history under 'losses', the rest (config, vocabulary, step, RNG state, the
+optimizer's options, extra) as UTF-8 JSON bytes under 'meta', and under 'sha256' the SHA-256
+of all of these (names, dtypes, shapes and bytes, in name order). A flipped bit anywhere is
+caught: by the zip's CRC, by a member that no longer parses, or by the digest.
+
+A save has one commit point. The file is built in memory and parsed back (so a state that
+would not load is never written), written to a temporary file in the run folder, fsynced,
+read back and compared, then made current with a single os.replace and the folder fsynced.
+Until that rename the previous checkpoint is untouched; a reader, which reads the file in one
+go, sees the old file or the new one, never a mixture. A failed save (disk full, read-only
+folder, a kill) leaves at most a temporary file, which the next save of the run removes.
 """
 
 from __future__ import annotations
@@ -12,8 +21,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +30,13 @@ import microtorch
 from microtorch import nn
 
 from .data import Vocabulary
+from .files import commit_bytes
 from .models import build_model, config_from_dict
 
-NPZ_NAME = "checkpoint.npz"
-JSON_NAME = "checkpoint.json"
-FORMAT = "makemore-checkpoint-1"
-_JSON_KEYS = ("format", "npz_sha256", "config", "vocab", "step", "rng_state", "optimizer", "extra")
-_MODEL, _OPTIM, _LOSSES = "model:", "optim:", "losses"
+CHECKPOINT_NAME = "checkpoint.npz"
+FORMAT = "makemore-checkpoint-2"
+_META_KEYS = ("format", "config", "vocab", "step", "rng_state", "optimizer", "extra")
+_MODEL, _OPTIM, _LOSSES, _META, _SHA = "model:", "optim:", "losses", "meta", "sha256"
 
 
 class CheckpointError(Exception):
@@ -37,37 +44,56 @@ class CheckpointError(Exception):
 
 
 # ----------------------------------------------------------------------------
-# atomic writes
+# the file format: arrays + meta + their digest
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write data to path so that readers see either the old file or the whole new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make runs private
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (a no-op where folders cannot be opened, e.g. Windows)."""
+def pack(arrays: dict[str, np.ndarray], meta: dict) -> bytes:
+    """The checkpoint file's bytes for these arrays and this JSON-ready meta."""
+    members = dict(arrays)
+    members[_META] = np.frombuffer(json.dumps(meta, indent=1).encode(), dtype=np.uint8)
+    members[_SHA] = np.frombuffer(_digest(members).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, path: Path) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and meta of a checkpoint file's bytes, their digest checked; CheckpointError if not."""
+    if not data.startswith(b"PK\x03\x04"):
+        raise CheckpointError(f"{path}: unreadable, corrupted or truncated (not an npz file: {len(data)} bytes "
+                              f"starting {data[:8]!r})")
     try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            members = {k: npz[k] for k in npz.files}
+    except Exception as e:  # noqa: BLE001 - damaged bytes fail in many ways (zip, npy header, CRC, sizes)
+        raise CheckpointError(f"{path}: unreadable, corrupted or truncated ({type(e).__name__}: {str(e)[:80]})") from None
+    if _SHA not in members or _META not in members:
+        raise CheckpointError(f"{path}: not a makemore checkpoint (no {_META!r} and {_SHA!r} entries)")
+    saved = members.pop(_SHA)
+    if saved.dtype != np.uint8 or saved.tobytes().decode("ascii", "replace") != _digest(members):
+        raise CheckpointError(f"{path}: sha256 does not match its contents (corrupted)")
+    meta_bytes = members.pop(_META)
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        meta = json.loads(meta_bytes.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: meta is not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: meta is not a JSON object")
+    missing = [k for k in _META_KEYS if k not in meta]
+    if missing:
+        raise CheckpointError(f"{path}: meta lacks key(s) {missing}")
+    if meta["format"] != FORMAT:
+        raise CheckpointError(f"{path}: unknown format {meta['format']!r}, expected {FORMAT!r}")
+    return members, meta
 
 
 # ----------------------------------------------------------------------------
@@ -100,21 +126,19 @@ def save_checkpoint(
     losses: list[float],
     extra: dict | None = None,
 ) -> None:
-    """Write the run's state to run_dir/checkpoint.{npz,json}, atomically.
+    """Write the run's state to run_dir/checkpoint.npz with one commit point (see the module doc).
 
-    config is {'model': ModelConfig.to_dict(), 'train': {...}}; losses is the per-step history."""
+    config is {'model': <config>.to_dict(), 'train': {...}}; losses is the per-step history. The
+    bytes are parsed back before they are written, so a state that would not load raises
+    CheckpointError and the previous checkpoint stays current."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     arrays = {_MODEL + k: v.numpy() for k, v in model.state_dict().items()}
     optim_arrays, optim_json = _optimizer_parts(optimizer)
     arrays.update(optim_arrays)
     arrays[_LOSSES] = np.asarray(losses, dtype=np.float64)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    npz = buffer.getvalue()
     meta = {
         "format": FORMAT,
-        "npz_sha256": hashlib.sha256(npz).hexdigest(),
         "config": config,
         "vocab": vocab.to_json(),
         "step": int(step),
@@ -122,8 +146,10 @@ def save_checkpoint(
         "optimizer": optim_json,
         "extra": extra or {},
     }
-    atomic_write_bytes(run_dir / NPZ_NAME, npz)
-    atomic_write_bytes(run_dir / JSON_NAME, json.dumps(meta, indent=1).encode())
+    path = run_dir / CHECKPOINT_NAME
+    data = pack(arrays, meta)
+    parse(data, path)  # verified before it can become current
+    commit_bytes(path, data)
 
 
 # ----------------------------------------------------------------------------
@@ -163,10 +189,10 @@ class Checkpoint:
 
     def _check_model(self, model: nn.Module) -> None:
         expected = {k: tuple(v.shape) for k, v in model.state_dict(keep_vars=True).items()}
-        _check_shapes(self.run_dir / NPZ_NAME, self.model_state, expected)
+        _check_shapes(self.run_dir / CHECKPOINT_NAME, self.model_state, expected)
 
     def _check_optimizer(self, optimizer: microtorch.optim.Optimizer) -> None:
-        path = self.run_dir / JSON_NAME
+        path = self.run_dir / CHECKPOINT_NAME
         saved = [len(g["params"]) for g in self.optimizer_state["param_groups"]]
         own = [len(g["params"]) for g in optimizer.param_groups]
         if saved != own:
@@ -190,37 +216,6 @@ def _check_shapes(path: Path, state: dict[str, np.ndarray], expected: dict[str, 
     for key, shape in expected.items():
         if tuple(state[key].shape) != shape:
             raise CheckpointError(f"{path}: {key} has shape {tuple(state[key].shape)}, the config needs {shape}")
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        meta = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: missing (is this a run folder?)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{path}: expected a JSON object")
-    missing = [k for k in _JSON_KEYS if k not in meta]
-    if missing:
-        raise CheckpointError(f"{path}: missing key(s) {missing}")
-    if meta["format"] != FORMAT:
-        raise CheckpointError(f"{path}: unknown format {meta['format']!r}, expected {FORMAT!r}")
-    return meta
-
-
-def _read_npz(path: Path, sha256: str) -> dict[str, np.ndarray]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: missing") from None
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise CheckpointError(f"{path}: sha256 does not match {JSON_NAME} (corrupted, truncated, or from a different save)")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise CheckpointError(f"{path}: unreadable ({e})") from None
 
 
 def _parse_meta(path: Path, meta: dict) -> tuple[object, Vocabulary]:
@@ -258,29 +253,49 @@ def _optimizer_state(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> d
     return {"state": state, "param_groups": groups}
 
 
-def load_checkpoint(run_dir: str | os.PathLike) -> Checkpoint:
-    """Read and validate run_dir/checkpoint.{json,npz}; raises CheckpointError on any problem."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise CheckpointError(f"{run_dir}: no such run folder")
-    json_path, npz_path = run_dir / JSON_NAME, run_dir / NPZ_NAME
-    meta = _read_json(json_path)
-    model_config, vocab = _parse_meta(json_path, meta)
-    arrays = _read_npz(npz_path, meta["npz_sha256"])
+def parse(data: bytes, path: Path) -> Checkpoint:
+    """The validated checkpoint in a checkpoint file's bytes (path names it in errors)."""
+    arrays, meta = unpack(data, path)
+    model_config, vocab = _parse_meta(path, meta)
     model_state = {k[len(_MODEL):]: v for k, v in arrays.items() if k.startswith(_MODEL)}
     expected = build_model(model_config, microtorch.Generator()).state_dict(keep_vars=True)
-    _check_shapes(npz_path, model_state, {k: tuple(v.shape) for k, v in expected.items()})
+    _check_shapes(path, model_state, {k: tuple(v.shape) for k, v in expected.items()})
     if _LOSSES not in arrays or arrays[_LOSSES].shape != (meta["step"],):
-        raise CheckpointError(f"{npz_path}: the loss history does not have one entry per step (step {meta['step']})")
+        raise CheckpointError(f"{path}: the loss history does not have one entry per step (step {meta['step']})")
     return Checkpoint(
-        run_dir=run_dir,
+        run_dir=path.parent,
         config=meta["config"],
         model_config=model_config,
         vocab=vocab,
         step=meta["step"],
         rng_state=meta["rng_state"],
         model_state=model_state,
-        optimizer_state=_optimizer_state(json_path, meta, arrays),
+        optimizer_state=_optimizer_state(path, meta, arrays),
         losses=arrays[_LOSSES].tolist(),
         extra=meta["extra"],
     )
+
+
+def load_checkpoint(run_dir: str | os.PathLike) -> Checkpoint:
+    """Read run_dir/checkpoint.npz in one go and validate it; raises CheckpointError on any problem."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CheckpointError(f"{run_dir}: no such run folder" if not run_dir.exists() else f"{run_dir}: not a folder")
+    path = run_dir / CHECKPOINT_NAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        legacy = " (only checkpoint.json: a run of an older makemore, which this one cannot read)" \
+            if (run_dir / "checkpoint.json").exists() else " (is this a run folder?)"
+        raise CheckpointError(f"{path}: missing{legacy}") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror})") from None
+    return parse(data, path)
+
+
+def saved_step(run_dir: str | os.PathLike) -> int | str:
+    """The step of the checkpoint in run_dir, or 'none' if there is no usable one."""
+    try:
+        return load_checkpoint(run_dir).step
+    except CheckpointError:
+        return "none"

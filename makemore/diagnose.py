@@ -29,7 +29,9 @@ from microtorch import nn
 from . import diagnostics as D
 from . import options as O
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import DEFAULT_DATA_PATH, load_splits
+from .data import SHIPPED, file_sha256, load_splits, resolve_data
+from .models import is_sequence
+from .files import commit_bytes, named_errors, os_error_line
 from .loop import LossDiverged, evaluate, explosion_limit, lr_schedule, train_steps
 from .models import build_model
 from .models.mlp import add_bias_before_batchnorm
@@ -45,8 +47,13 @@ def _from_checkpoint(args: argparse.Namespace) -> dict:
     """The run's model, its data (or --data) and its loss history."""
     ckpt = load_checkpoint(args.checkpoint)
     train = ckpt.config.get("train", {})
-    data = args.data or train.get("data", str(DEFAULT_DATA_PATH))
-    splits = load_splits(data, ckpt.model_config.block_size, train.get("seed", args.seed))
+    data = args.data or train.get("data", SHIPPED)
+    path = resolve_data(data)
+    if not args.data and train.get("data_sha256") not in (None, file_sha256(path)):
+        print(f"warning: {path} has changed since the run was trained (its SHA-256 differs): "
+              "the split is not the run's", file=sys.stderr)
+    splits = load_splits(path, ckpt.model_config.block_size, train.get("seed", args.seed),
+                         lowercase=train.get("lowercase", args.lowercase), sequences=is_sequence(ckpt.model_config))
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{args.checkpoint}: the vocabulary of {data} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
     return {"model": ckpt.build_model(), "config": ckpt.model_config, "splits": splits, "data": data,
@@ -54,8 +61,8 @@ def _from_checkpoint(args: argparse.Namespace) -> dict:
 
 
 def _fresh(args: argparse.Namespace, generator: microtorch.Generator) -> dict:
-    data = args.data or str(DEFAULT_DATA_PATH)
-    splits = load_splits(data, args.block_size, args.seed)
+    data = args.data or SHIPPED
+    splits = load_splits(resolve_data(data), args.block_size, args.seed, lowercase=args.lowercase)
     config = O.model_config(args, len(splits.vocab))
     model = build_model(config, generator)
     if args.bias_before_batchnorm:
@@ -118,7 +125,8 @@ def diagnose(args: argparse.Namespace, echo: Echo) -> dict:
     """Both looks (and the training between them); returns everything for report.json."""
     generator = microtorch.Generator().manual_seed(args.seed)
     run = _from_checkpoint(args) if args.checkpoint else _fresh(args, generator)
-    args.out.mkdir(parents=True, exist_ok=True)
+    with named_errors(args.out):
+        args.out.mkdir(parents=True, exist_ok=True)
     Xb, Yb = D.probe_batch(*run["splits"].train, args.probe_batch, args.seed)
     echo(f"model: {run['config']}\nlooking at a batch of {args.probe_batch} training examples of {run['data']}\n")
     result = {"config": run["config"].to_dict(), "source": run["what"], "data": str(run["data"]), "seed": args.seed,
@@ -142,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m makemore.diagnose", description=__doc__.split("\n\n")[0])
     g = p.add_argument_group("what to look at")
     g.add_argument("--checkpoint", metavar="RUN_DIR", help="a training run's folder, instead of a fresh model")
-    g.add_argument("--data", default=None, help=f"word list (default: the run's, or {DEFAULT_DATA_PATH.name})")
+    O.add_data_options(g, default=None, help=f"the run's, or {SHIPPED}")
     g.add_argument("--out", type=O.folder, default=None, help="output folder (default: runs/diagnose-<timestamp>)")
     O.add_seed_option(g, "seed of the split, the weights, the probe batch and the batches")
     g.add_argument("--probe-batch", type=O.int_at_least(1), default=32,
@@ -177,14 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     echo = Echo()
     try:
         result = diagnose(args, echo)
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        commit_bytes(args.out / "report.json", json.dumps(result, indent=1).encode())
+        commit_bytes(args.out / "report.txt", ("\n".join(echo.lines) + "\n").encode())
+    except (CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except LossDiverged as e:
         print(f"error: {e.describe()} of the training; try a smaller --lr", file=sys.stderr)
         return 1
-    (args.out / "report.json").write_text(json.dumps(result, indent=1))
-    (args.out / "report.txt").write_text("\n".join(echo.lines) + "\n")
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, FileNotFoundError) and e.filename is None else 1
     print(f"\nwrote report.json, report.txt and the figures to {args.out}")
     return 0
 

@@ -24,6 +24,7 @@ This module never imports makemore.train: train.py calls its hooks.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,8 @@ import numpy as np
 import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
+
+from .files import commit_bytes
 
 SATURATION_THRESHOLD = 0.97   # |tanh| above this: in the flat tail, the gradient mostly gone
 UPDATE_RATIO_REFERENCE = -3.0  # the lecture's rule of thumb for log10(update std / data std)
@@ -423,8 +426,10 @@ def _finish(fig, ax, path: str | Path | None):
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)  # the extension picks the format; .png goes through Agg
+    if path is not None:  # the extension picks the format (.png goes through Agg); one commit point
+        buffer = io.BytesIO()
+        fig.savefig(buffer, dpi=100, format=Path(path).suffix.lstrip(".") or "png")
+        commit_bytes(path, buffer.getvalue())
     return fig
 
 

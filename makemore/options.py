@@ -18,6 +18,7 @@ from typing import Callable
 
 import microtorch
 
+from .data import LECTURE, SHIPPED
 from .loop import lr_schedule
 from .models import FAMILIES, TYPES, ModelConfig, SequenceConfig
 from .models.bigram import BigramConfig
@@ -95,6 +96,18 @@ def folder(text: str) -> Path:
     return path
 
 
+def data_source(text: str) -> str:
+    """A --data value: 'shipped', 'lecture', or an existing file (not a folder)."""
+    if text in (SHIPPED, LECTURE):
+        return text
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder, not a word list")
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file (a word list, '{SHIPPED}' or '{LECTURE}')")
+    return text
+
+
 def default_out(command: str) -> Path:
     """runs/<command>-<timestamp>: the default output folder of a command."""
     return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -170,6 +183,17 @@ def add_training_options(g: argparse._ActionsContainer, steps_default: int | Non
     g.add_argument("--eval-every", type=int_at_least(0), default=0,
                    help="steps between validation losses (metrics.csv, loss.png, the best-val checkpoint); 0: none "
                         "(default: %(default)s)")
+
+
+DATA_HELP = (f"word list, one word per line; '{SHIPPED}': the 29,910 US names of 2017 installed with makemore; "
+             f"'{LECTURE}': the lectures' 32,033 names, downloaded once into the user's cache folder")
+
+
+def add_data_options(g: argparse._ActionsContainer, default: str | None = SHIPPED, help: str | None = None) -> None:
+    """--data and --lowercase."""
+    g.add_argument("--data", type=data_source, default=default,
+                   help=f"{DATA_HELP} (default: {help or '%(default)s'})")
+    g.add_argument("--lowercase", action="store_true", help="fold the words to lower case before building the vocabulary")
 
 
 def add_seed_option(g: argparse._ActionsContainer, help: str) -> None:

@@ -24,11 +24,15 @@ import microtorch
 from microtorch import nn
 
 from . import options as O
-from .checkpoint import JSON_NAME, CheckpointError, load_checkpoint, save_checkpoint
-from .data import DEFAULT_DATA_PATH, Splits, load_splits, load_train_words
+from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint, saved_step
+from .data import (LECTURE, SHIPPED, DataError, Splits, file_sha256, load_splits, load_words, resolve_data,
+                   split_words, vocabulary_report)
 from .diagnostics import (LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch,
                           uniform_target_loss)
-from .loop import PROGRESS_EVERY, LossDiverged, NonFiniteLoss, evaluate, lr_schedule, split_losses, train_steps
+from .files import commit_bytes, named_errors, os_error_line, remove_stale_temporaries
+from .lock import RunLock, RunLocked
+from .loop import (PROGRESS_EVERY, LossDiverged, NonFiniteLoss, evaluate, explosion_limit, lr_schedule, split_losses,
+                   train_steps)
 from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters, is_sequence
 from .sampling import format_samples, sample_names
 
@@ -85,31 +89,60 @@ def _duration(seconds: float) -> str:
     return f"{m // 60}:{m % 60:02d}:{s:02d}"
 
 
+METRICS_NAME = "metrics.csv"
+METRICS_HEADER = "step,loss,lr\n"
+VAL_HEADER = "step,loss,lr,val_loss\n"  # with --eval-every
+
+
+def metrics_rows(start_step: int, losses: list[float], lr_at: Callable[[int], float],
+                 val: dict[int, float] | None = None) -> list[str]:
+    """One 'step,loss,lr' row per step. With val ({steps done: validation loss}, --eval-every), a
+    fourth column val_loss, filled on the row of the step after which it was measured."""
+    if val is None:
+        return [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+    return [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g},"
+            f"{format(val[start_step + i + 1], '.6f') if start_step + i + 1 in val else ''}\n"
+            for i, loss in enumerate(losses)]
+
+
 def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float],
                    val: dict[int, float] | None = None) -> None:
-    """Append one 'step,loss,lr' row per step (header first if the file is new). With val
-    ({steps done: validation loss}), a fourth column val_loss, filled on the row of the step
-    after which it was measured."""
-    if val is None:
-        rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
-    else:
-        rows = [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g},"
-                f"{'' if start_step + i + 1 not in val else format(val[start_step + i + 1], '.6f')}\n"
-                for i, loss in enumerate(losses)]
-    with open(path, "a") as f:
+    """Append one row per step (header first if the file is new); val as in metrics_rows."""
+    rows = metrics_rows(start_step, losses, lr_at, val)
+    with named_errors(path), open(path, "a") as f:
         if f.tell() == 0:
-            f.write("step,loss,lr\n" if val is None else "step,loss,lr,val_loss\n")
+            f.write(METRICS_HEADER if val is None else VAL_HEADER)
         f.writelines(rows)
 
 
-def truncate_metrics(path: Path, step: int) -> None:
-    """Drop rows for steps >= step (written after the checkpoint a resumed run starts from)."""
-    if not path.exists():
-        return
-    lines = path.read_text().splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) < step]
-    if len(kept) != len(lines):
-        path.write_text("".join(kept))
+def sync_metrics(path: Path, losses: list[float], lr_at: Callable[[int], float],
+                 val: dict[int, float] | None = None) -> str | None:
+    """Make metrics.csv hold exactly the checkpoint's steps before a resumed run appends to it.
+
+    Rows after the checkpoint's step (written before a kill) are dropped. A missing, short or
+    damaged file (or one that disagrees with the checkpoint's loss history) is rewritten from
+    that history; the returned warning says what was wrong (None if the file was in order)."""
+    expected = [METRICS_HEADER if val is None else VAL_HEADER] + metrics_rows(0, losses, lr_at, val)
+    try:
+        with named_errors(path):
+            lines = path.read_text().splitlines(keepends=True)
+    except FileNotFoundError:
+        lines, problem = None, "missing"
+    except (UnicodeDecodeError, ValueError):
+        lines, problem = None, "not text"
+    if lines is not None:
+        kept = lines[:len(expected)]
+        if kept == expected:
+            if len(lines) > len(expected):
+                commit_bytes(path, "".join(expected).encode())
+            return None
+        if len(kept) < len(expected) and kept == expected[:len(kept)]:
+            problem = f"short ({max(len(kept) - 1, 0)} of {len(losses)} rows)"
+        else:
+            bad = next(i for i, (a, b) in enumerate(zip(kept, expected)) if a != b)
+            problem = f"damaged or from another run at line {bad + 1} ({kept[bad].strip()[:40]!r})"
+    commit_bytes(path, "".join(expected).encode())
+    return f"warning: {path} was {problem}; rewrote it from the checkpoint's loss history ({len(losses)} steps)"
 
 
 # ----------------------------------------------------------------------------
@@ -141,49 +174,69 @@ class Run:
                         step=len(self.losses), generator=self.generator, losses=self.losses, extra=self.extra)
 
 
-def _load_data(path: str, block_size: int, seed: int, sequences: bool = False) -> tuple[Splits, list[str]]:
-    """The splits (context windows, or the sequence view) and the training words (for marking
-    samples as seen or new)."""
-    return load_splits(path, block_size, seed, sequences=sequences), load_train_words(path, seed)
+def _data_spec(data: str, path: Path) -> str:
+    """What a run records as its data: the keyword of a known list, else the file's absolute path."""
+    return data if data in (SHIPPED, LECTURE) else str(path.resolve())
 
 
-def new_run(args: argparse.Namespace) -> Run:
+def new_run(args: argparse.Namespace, run_dir: Path) -> Run:
     """A fresh run from the command line: data, model, optimizer, generator seeded with --seed."""
-    run_dir = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
-    if (run_dir / JSON_NAME).exists():
-        raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
-    train = O.train_config(args, str(Path(args.data).resolve()), None)
-    splits, train_words = _load_data(args.data, args.block_size, args.seed, O.FAMILIES[args.type].sequence)
+    path = resolve_data(args.data)
+    sha = file_sha256(path)
+    words = load_words(path, args.lowercase)
+    splits = load_splits(path, args.block_size, args.seed, words=words, sequences=O.FAMILIES[args.type].sequence)
+    print("\n".join(vocabulary_report(words, splits.vocab)))
+    train = O.train_config(args, _data_spec(args.data, path), sha)
     config = O.model_config(args, len(splits.vocab), block_size=splits.train[0].shape[1])
     generator = microtorch.Generator().manual_seed(args.seed)
     model = build_model(config, generator)
     optimizer = train.make_optimizer(model.parameters())
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return Run(run_dir, train, config, splits, train_words, model, optimizer, generator, [], {"train_seconds": 0.0})
+    return Run(run_dir, train, config, splits, split_words(words, args.seed)[0], model, optimizer, generator, [],
+               {"train_seconds": 0.0})
 
 
+def check_data(train: O.TrainConfig, accept_changed: bool) -> Path:
+    """The run's word list, checked against the SHA-256 it had when the run started.
 
-def _restore(run_dir: Path) -> Run:
-    """A run as its checkpoint left it (the data re-read and checked against the vocabulary)."""
+    A changed list is refused (its split would differ: validation words could land in training)
+    unless accept_changed, which warns and records the new checksum."""
+    path = resolve_data(train.data)
+    sha = file_sha256(path)
+    if train.data_sha256 is not None and sha != train.data_sha256:
+        what = (f"{path} has changed since the run started (SHA-256 {sha[:16]}..., the run's "
+                f"{train.data_sha256[:16]}...): its split would differ, and validation words could land in training")
+        if not accept_changed:
+            raise DataError(f"{what}. Restore the file, or pass --accept-changed-data to go on with it")
+        print(f"warning: {what}; going on with it (--accept-changed-data)", file=sys.stderr)
+        train.data_sha256 = sha
+    return path
+
+
+def _restore(run_dir: Path, accept_changed_data: bool = False) -> Run:
+    """A run as its checkpoint left it (the data re-read and checked against its checksum and the vocabulary)."""
     ckpt = load_checkpoint(run_dir)
+    where = run_dir / CHECKPOINT_NAME
     try:
         train = O.TrainConfig.from_dict(ckpt.config.get("train"))
     except KeyError as e:
-        raise CheckpointError(f"{run_dir / JSON_NAME}: the training settings (config.train) lack {e.args[0]}") from None
+        raise CheckpointError(f"{where}: the training settings (config.train) lack {e.args[0]}") from None
     except (TypeError, AttributeError):
-        raise CheckpointError(f"{run_dir / JSON_NAME}: the training settings (config.train) are missing or not a dict") from None
-    splits, train_words = _load_data(train.data, ckpt.model_config.block_size, train.seed, is_sequence(ckpt.model_config))
+        raise CheckpointError(f"{where}: the training settings (config.train) are missing or not a dict") from None
+    path = check_data(train, accept_changed_data)
+    words = load_words(path, train.lowercase)
+    splits = load_splits(path, ckpt.model_config.block_size, train.seed, words=words,
+                         sequences=is_sequence(ckpt.model_config))
     if splits.vocab != ckpt.vocab:
-        raise CheckpointError(f"{run_dir}: the vocabulary of {train.data} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
+        raise CheckpointError(f"{run_dir}: the vocabulary of {path} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
     model = build_model(ckpt.model_config, microtorch.Generator())
     optimizer = train.make_optimizer(model.parameters())
     generator = microtorch.Generator()
     ckpt.restore(model, optimizer, generator)
-    return Run(run_dir, train, ckpt.model_config, splits, train_words, model, optimizer, generator,
-               list(ckpt.losses), dict(ckpt.extra))
+    return Run(run_dir, train, ckpt.model_config, splits, split_words(words, train.seed)[0], model, optimizer,
+               generator, list(ckpt.losses), dict(ckpt.extra))
 
 
-_FIXED_ON_RESUME = ("data", "seed", *O.TRAINING_OPTIONS, *O.MODEL_OPTIONS, "out")
+_FIXED_ON_RESUME = ("data", "seed", "lowercase", *O.TRAINING_OPTIONS, *O.MODEL_OPTIONS, "out")
 
 
 def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run:
@@ -191,12 +244,15 @@ def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run
     ignored = O.changed_options(parser, args, _FIXED_ON_RESUME)
     if ignored:
         print(f"warning: --resume takes these settings from the checkpoint, ignoring: {', '.join(ignored)}", file=sys.stderr)
-    run = _restore(Path(args.resume))
+    run = _restore(Path(args.resume), args.accept_changed_data)
     if args.steps is not None:
         if args.steps < len(run.losses):
             raise SystemExit(f"error: --steps {args.steps} is below the checkpoint's step {len(run.losses)}")
         run.train.steps = args.steps
-    truncate_metrics(run.dir / "metrics.csv", len(run.losses))
+    warning = sync_metrics(run.dir / METRICS_NAME, run.losses, run.lr_at,
+                           _val_losses(run) if run.train.eval_every else None)
+    if warning:
+        print(warning, file=sys.stderr)
     a = run.train
     print(f"resuming {run.dir} at step {len(run.losses)} of {a.steps} "
           f"(lr {a.lr:g}, {a.lr_final:g} from step {a.lr_decay_at}, as the run was started)")
@@ -211,7 +267,8 @@ def check_initial_loss(run: Run) -> None:
     batch = probe_batch(*run.splits.train, run.train.batch_size, run.train.seed)
     predicted = expected_initial_loss(run.model_config.vocab_size)
     measured = initial_loss_check(run.model, *batch)["loss"]  # in train mode, as the first step sees it
-    run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured)
+    run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured,
+                     max_loss=explosion_limit(run.model_config.vocab_size, measured))
     print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
     if abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
         return
@@ -231,8 +288,8 @@ def check_initial_loss(run: Run) -> None:
 def _deferred_sigint():
     """While active, a first Ctrl-C only sets flag['stop'] (the loop stops at the next chunk
     boundary, between steps); a second one sets flag['hard'] and raises KeyboardInterrupt at
-    once, possibly in the middle of a step, but not while flag['saving'] (a checkpoint's two
-    files must come from the same save; the caller checks flag['hard'] after saving)."""
+    once, possibly in the middle of a step, but not while flag['saving'] (a save in progress is
+    finished, so the checkpoint is the newest state; the caller checks flag['hard'] after it)."""
     flag = {"stop": False, "hard": False, "saving": False}
 
     def handler(signum, frame):
@@ -271,7 +328,7 @@ def _val_losses(run: Run) -> dict[int, float]:
 
 def validate(run: Run) -> None:
     """The validation loss after the current step: recorded, printed, and the best-val checkpoint
-    (<run>/best) replaced when it is the lowest so far."""
+    (<run>/best, a run folder of its own) replaced when it is the lowest so far."""
     step = len(run.losses)
     loss = evaluate(run.model, *run.splits.val)
     run.extra.setdefault("val_losses", []).append([step, loss])
@@ -280,8 +337,8 @@ def validate(run: Run) -> None:
         run.extra["best_val"] = {"step": step, "loss": loss}
         save_checkpoint(run.dir / BEST_DIR, run.model, run.optimizer, config=run.config, vocab=run.splits.vocab,
                         step=step, generator=run.generator, losses=run.losses, extra=run.extra)
-    print(f"step {step}: val loss {loss:.4f} (best {run.extra['best_val']['loss']:.4f} at step {run.extra['best_val']['step']})",
-          file=sys.stderr)
+    best = run.extra["best_val"]
+    print(f"step {step}: val loss {loss:.4f} (best {best['loss']:.4f} at step {best['step']})", file=sys.stderr)
 
 
 def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callable | None = None) -> str:
@@ -311,7 +368,7 @@ def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callabl
     if status == "interrupted":
         print(f"\ninterrupted at step {len(run.losses)}; checkpoint saved. Resume with:\n{resume}")
     elif status == "killed":
-        print(f"\nstopped at once; the last checkpoint (step {_saved_step(run.dir)}) is kept. Resume with:\n{resume}")
+        print(f"\nstopped at once; the last checkpoint (step {saved_step(run.dir)}) is kept. Resume with:\n{resume}")
     return status
 
 
@@ -320,14 +377,15 @@ def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progr
     step, t0, status = len(run.losses), time.perf_counter(), "done"
     try:
         train_steps(run.model, *run.splits.train, run.optimizer, stop - step, run.train.batch_size, run.lr_at,
-                    run.generator, start_step=step, callback=callback, on_progress=progress, losses=run.losses)
+                    run.generator, start_step=step, callback=callback, on_progress=progress, losses=run.losses,
+                    max_loss=run.extra.get("max_loss"))
     except KeyboardInterrupt:  # a callback's, or a second Ctrl-C (maybe half-way through a step)
         status = "killed" if flag["hard"] else "interrupted"
     except LossDiverged as e:
         status = "nonfinite"
         progress.close()
         print(f"error: {e.describe()}; stopping. The last good checkpoint "
-              f"(step {_saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
+              f"(step {saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
     run.extra["train_seconds"] += time.perf_counter() - t0
     if status == "done" and run.train.eval_every and len(run.losses) % run.train.eval_every == 0:
         progress.close()
@@ -335,14 +393,6 @@ def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progr
     append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at,
                    _val_losses(run) if run.train.eval_every else None)
     return "interrupted" if status == "done" and flag["stop"] else status
-
-
-def _saved_step(run_dir: Path) -> int | str:
-    """The step of the checkpoint on disk, or 'none'."""
-    try:
-        return json.loads((run_dir / JSON_NAME).read_text())["step"]
-    except (OSError, ValueError, KeyError):
-        return "none"
 
 
 # ----------------------------------------------------------------------------
@@ -381,14 +431,14 @@ def finish(run: Run, args: argparse.Namespace) -> dict:
         "note": "the checkpoint keeps the running BatchNorm statistics; *_calibrated losses use "
                 "statistics of the whole training set (calibrate_batchnorm)",
     }
-    (run.dir / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"wrote {run.dir}/summary.json, loss.png, metrics.csv, checkpoint.npz/.json")
+    commit_bytes(run.dir / "summary.json", json.dumps(summary, indent=1).encode())
+    print(f"wrote {run.dir}/summary.json, loss.png, {METRICS_NAME}, {CHECKPOINT_NAME}")
     return summary
 
 
 def eval_only(args: argparse.Namespace) -> int:
     """Load a run's checkpoint and report its losses, without training."""
-    run = _restore(Path(args.eval_only))
+    run = _restore(Path(args.eval_only), args.accept_changed_data)
     print(f"{run.dir}: step {len(run.losses)}, {count_parameters(run.model)} parameters")
     report_losses(run.model, run.splits, args.test)
     return 0
@@ -405,11 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=O.type_defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("data and run")
-    g.add_argument("--data", default=str(DEFAULT_DATA_PATH), help="word list, one word per line (default: the shipped data/names.txt)")
+    O.add_data_options(g)
     g.add_argument("--out", type=O.folder, default=None, help="run folder (default: runs/<timestamp>)")
     O.add_seed_option(g, "seed of the split, the initial weights and the batches")
-    g.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint, up to --steps")
-    g.add_argument("--eval-only", metavar="RUN_DIR", help="report the losses of this run's checkpoint, without training")
+    g.add_argument("--resume", type=O.run_folder, metavar="RUN_DIR", help="continue this run from its checkpoint, up to --steps")
+    g.add_argument("--eval-only", type=O.run_folder, metavar="RUN_DIR",
+                   help="report the losses of this run's checkpoint, without training")
+    g.add_argument("--accept-changed-data", action="store_true",
+                   help="with --resume or --eval-only: go on although the word list's SHA-256 differs from the run's")
     O.add_training_options(p.add_argument_group("optimisation"), None,
                            f"total number of steps (default: {O.DEFAULT_STEPS}, or the resumed run's)")
     O.add_model_options(p.add_argument_group("model"))
@@ -430,25 +483,51 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None, callback: Callable | None = None) -> int:
-    """The command line; callback(step, model, optimizer, lr, loss) is passed to the loop."""
+    """The command line; callback(step, model, optimizer, lr, loss) is passed to the loop.
+
+    Returns 0; 1 if the run could not go on (a diverging loss, an OS error such as a full disk:
+    the last good checkpoint is kept); 2 on bad input (settings, data, checkpoint, a locked
+    run folder); 130 when interrupted."""
     parser = build_parser()
     args = O.parse_args(parser, argv)
     _check_args(parser, args)
     try:
         if args.eval_only:
             return eval_only(args)
-        run = resume_run(args, parser) if args.resume else new_run(args)
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        run_dir = Path(args.resume) if args.resume else (args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+        with named_errors(run_dir):
+            run_dir.mkdir(parents=True, exist_ok=True)
+        with RunLock(run_dir) as lock:
+            if lock.notice:
+                print(lock.notice, file=sys.stderr)
+            remove_stale_temporaries(run_dir)
+            return _train(args, parser, run_dir, callback)
+    except (CheckpointError, DataError, RunLocked) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 1
+
+
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser, run_dir: Path, callback: Callable | None) -> int:
+    """Start or resume the run in run_dir (locked by the caller), train it, and finish it."""
+    if not args.resume and (run_dir / CHECKPOINT_NAME).exists():
+        raise SystemExit(f"error: {run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out")
+    run = resume_run(args, parser) if args.resume else new_run(args, run_dir)
     print(f"run folder {run.dir}; model {count_parameters(run.model)} parameters:\n{run.model}")
-    if not run.losses:
-        check_initial_loss(run)
-        run.save()  # step 0: a good checkpoint to fall back on
-    status = train_run(run, args.checkpoint_every, args.log_every, callback)
-    if status != "done":
-        return 1 if status == "nonfinite" else 130
-    finish(run, args)
+    try:
+        if not run.losses:
+            check_initial_loss(run)
+            run.save()  # step 0: a good checkpoint to fall back on
+        status = train_run(run, args.checkpoint_every, args.log_every, callback)
+        if status != "done":
+            return 1 if status == "nonfinite" else 130
+        finish(run, args)
+    except OSError as e:
+        print(f"\nerror: {os_error_line(e)}; the last good checkpoint (step {saved_step(run_dir)}) is kept",
+              file=sys.stderr)
+        return 1
     return 0
 
 

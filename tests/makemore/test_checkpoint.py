@@ -1,4 +1,4 @@
-import hashlib
+import errno
 import json
 import os
 
@@ -8,7 +8,8 @@ import pytest
 import microtorch
 import microtorch.nn.functional as F
 from makemore import checkpoint as ckpt_module
-from makemore.checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint, save_checkpoint
+from makemore import files
+from makemore.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from makemore.data import build_vocab
 from makemore.models.mlp import ModelConfig, build_model
 
@@ -64,75 +65,115 @@ def test_round_trip_restores_everything(tmp_path):
     assert np.array_equal(state(ck.build_model())["0.weight"], state(model)["0.weight"])
 
 
-def test_atomic_write_leaves_only_the_two_files(tmp_path):
+def test_a_save_leaves_one_file_and_replaces_it(tmp_path):
     save(tmp_path)
-    save(tmp_path, seed=1)  # overwrite
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint.json", "checkpoint.npz"]
+    save(tmp_path, seed=1, steps=4)  # overwrite
+    assert os.listdir(tmp_path) == ["checkpoint.npz"]
+    assert load_checkpoint(tmp_path).step == 4
 
 
-def test_failed_write_keeps_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
-    target = tmp_path / "f.bin"
-    atomic_write_bytes(target, b"old")
-
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(ckpt_module.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        atomic_write_bytes(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert os.listdir(tmp_path) == ["f.bin"]
+def test_the_file_is_a_plain_npz_with_the_state_dict(tmp_path):
+    model, *_ = save(tmp_path)
+    with np.load(tmp_path / "checkpoint.npz") as z:
+        state_dict = {k.removeprefix("model:"): z[k] for k in z.files if k.startswith("model:")}
+        assert {"meta", "sha256", "losses"} <= set(z.files)
+    assert state_dict.keys() == state(model).keys()
 
 
-def test_missing_run_or_files(tmp_path):
+@pytest.mark.parametrize("where", ["write", "fsync", "replace"])
+def test_a_failed_save_keeps_the_old_checkpoint_and_no_temporary(tmp_path, monkeypatch, where):
+    save(tmp_path)
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    target = {"write": (files.os, "write"), "fsync": (files.os, "fsync"), "replace": (files.os, "replace")}[where]
+    monkeypatch.setattr(*target, disk_full)
+    with pytest.raises(OSError) as info:
+        save(tmp_path, seed=1, steps=5)
+    assert info.value.errno == errno.ENOSPC and info.value.filename  # the error names a path
+    monkeypatch.undo()
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
+    assert os.listdir(tmp_path) == ["checkpoint.npz"]
+    assert load_checkpoint(tmp_path).step == 3
+
+
+def test_missing_run_or_file(tmp_path):
     with pytest.raises(CheckpointError, match="no such run folder"):
         load_checkpoint(tmp_path / "nope")
-    with pytest.raises(CheckpointError, match="checkpoint.json: missing"):
+    with pytest.raises(CheckpointError, match=r"checkpoint\.npz: missing \(is this a run folder\?\)"):
         load_checkpoint(tmp_path)
+    (tmp_path / "checkpoint.json").write_text("{}")
+    with pytest.raises(CheckpointError, match="an older makemore"):
+        load_checkpoint(tmp_path)
+
+
+def test_truncated_or_garbage_file(tmp_path):
     save(tmp_path)
-    (tmp_path / "checkpoint.npz").unlink()
-    with pytest.raises(CheckpointError, match="checkpoint.npz: missing"):
-        load_checkpoint(tmp_path)
+    path = tmp_path / "checkpoint.npz"
+    data = path.read_bytes()
+    for damaged in (data[:-100], data[: len(data) // 2], b"not a zip file", b""):
+        path.write_bytes(damaged)
+        with pytest.raises(CheckpointError, match=r"checkpoint\.npz: unreadable"):
+            load_checkpoint(tmp_path)
 
 
-def test_truncated_npz(tmp_path):
-    save(tmp_path)
-    npz = tmp_path / "checkpoint.npz"
-    npz.write_bytes(npz.read_bytes()[:-100])
-    with pytest.raises(CheckpointError, match=r"checkpoint\.npz: sha256 does not match"):
-        load_checkpoint(tmp_path)
-
-
-def test_unreadable_npz_with_matching_hash(tmp_path):
-    save(tmp_path)
-    garbage = b"not a zip file"
-    (tmp_path / "checkpoint.npz").write_bytes(garbage)
-    edit_json(tmp_path, npz_sha256=hashlib.sha256(garbage).hexdigest())
-    with pytest.raises(CheckpointError, match=r"checkpoint\.npz: unreadable"):
-        load_checkpoint(tmp_path)
-
-
-def test_json_and_npz_from_different_saves(tmp_path):
+def test_a_member_from_another_save_breaks_the_digest(tmp_path):
     save(tmp_path / "a", seed=0)
     save(tmp_path / "b", seed=1)
-    os.replace(tmp_path / "b" / "checkpoint.npz", tmp_path / "a" / "checkpoint.npz")
-    with pytest.raises(CheckpointError, match="different save"):
+    a, meta = ckpt_module.unpack((tmp_path / "a" / "checkpoint.npz").read_bytes(), tmp_path)
+    b, _ = ckpt_module.unpack((tmp_path / "b" / "checkpoint.npz").read_bytes(), tmp_path)
+    members = {**a, "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    members["sha256"] = np.frombuffer(ckpt_module._digest(members).encode(), dtype=np.uint8)
+    members["model:0.weight"] = b["model:0.weight"]
+    with open(tmp_path / "a" / "checkpoint.npz", "wb") as f:
+        np.savez(f, **members)
+    with pytest.raises(CheckpointError, match="sha256 does not match its contents"):
         load_checkpoint(tmp_path / "a")
 
 
-def edit_json(run_dir, **changes):
-    path = run_dir / "checkpoint.json"
-    meta = json.loads(path.read_text())
+def test_every_flipped_bit_is_caught_or_changes_nothing(tmp_path):
+    """A sample of single-bit flips over the whole file: each one is reported, or (a flip in a
+    field nothing reads, such as a zip timestamp) loads exactly the saved state."""
+    save(tmp_path)
+    path = tmp_path / "checkpoint.npz"
+    data = path.read_bytes()
+    good = load_checkpoint(tmp_path)
+    rng = np.random.default_rng(0)
+    caught = 0
+    for bit in rng.choice(len(data) * 8, size=300, replace=False):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        try:
+            ck = ckpt_module.parse(bytes(flipped), path)
+        except CheckpointError:
+            caught += 1
+            continue
+        assert ck.step == good.step and ck.losses == good.losses and ck.config == good.config
+        assert ck.rng_state == good.rng_state and ck.extra == good.extra
+        assert all(np.array_equal(ck.model_state[k], v) for k, v in good.model_state.items())
+    assert caught > 200
+
+
+def edit_meta(run_dir, **changes):
+    """Rewrite the checkpoint with meta changed and a valid digest (to reach the checks behind it)."""
+    path = run_dir / "checkpoint.npz"
+    arrays, meta = ckpt_module.unpack(path.read_bytes(), path)
     meta.update(changes)
-    path.write_text(json.dumps(meta))
+    path.write_bytes(ckpt_module.pack(arrays, meta))
     return meta
 
 
-def test_corrupted_json(tmp_path):
+def test_meta_that_is_not_json(tmp_path):
     save(tmp_path)
-    path = tmp_path / "checkpoint.json"
-    path.write_text(path.read_text()[:50])
-    with pytest.raises(CheckpointError, match=r"checkpoint\.json: not valid JSON"):
+    path = tmp_path / "checkpoint.npz"
+    arrays, _ = ckpt_module.unpack(path.read_bytes(), path)
+    members = {**arrays, "meta": np.frombuffer(b"{not json", dtype=np.uint8)}
+    members["sha256"] = np.frombuffer(ckpt_module._digest(members).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **members)
+    with pytest.raises(CheckpointError, match=r"checkpoint\.npz: meta is not valid JSON"):
         load_checkpoint(tmp_path)
 
 
@@ -144,29 +185,30 @@ def test_corrupted_json(tmp_path):
     ({"rng_state": {"seed": 1}}, "bad rng_state"),
     ({"format": "other"}, "unknown format"),
 ])
-def test_edited_json(tmp_path, changes, message):
+def test_edited_meta(tmp_path, changes, message):
     save(tmp_path)
-    edit_json(tmp_path, **changes)
+    edit_meta(tmp_path, **changes)
     with pytest.raises(CheckpointError, match=message):
         load_checkpoint(tmp_path)
 
 
-def test_missing_json_key(tmp_path):
+def test_missing_meta_key(tmp_path):
     save(tmp_path)
-    meta = json.loads((tmp_path / "checkpoint.json").read_text())
+    path = tmp_path / "checkpoint.npz"
+    arrays, meta = ckpt_module.unpack(path.read_bytes(), path)
     del meta["optimizer"]
-    (tmp_path / "checkpoint.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match=r"checkpoint\.json: missing key\(s\) \['optimizer'\]"):
+    path.write_bytes(ckpt_module.pack(arrays, meta))
+    with pytest.raises(CheckpointError, match=r"checkpoint\.npz: meta lacks key\(s\) \['optimizer'\]"):
         load_checkpoint(tmp_path)
 
 
 def test_shapes_that_do_not_fit_the_config(tmp_path):
     save(tmp_path)
-    meta = json.loads((tmp_path / "checkpoint.json").read_text())
-    edit_json(tmp_path, config={**meta["config"], "model": {**meta["config"]["model"], "n_hidden": 9}})
+    meta = ckpt_module.unpack((tmp_path / "checkpoint.npz").read_bytes(), tmp_path)[1]
+    edit_meta(tmp_path, config={**meta["config"], "model": {**meta["config"]["model"], "n_hidden": 9}})
     with pytest.raises(CheckpointError, match=r"checkpoint\.npz: 2\.weight has shape \(8, 12\), the config needs \(9, 12\)"):
         load_checkpoint(tmp_path)
-    edit_json(tmp_path, config={**meta["config"], "model": {**meta["config"]["model"], "batchnorm": False}})
+    edit_meta(tmp_path, config={**meta["config"], "model": {**meta["config"]["model"], "batchnorm": False}})
     with pytest.raises(CheckpointError, match="missing .*2.bias.* unexpected .*3.running_mean"):
         load_checkpoint(tmp_path)
 

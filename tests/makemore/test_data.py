@@ -16,7 +16,10 @@ from makemore.data import (
     load_splits,
     load_train_words,
     load_words,
+    SHIPPED,
+    resolve_data,
     split_words,
+    vocabulary_report,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -231,8 +234,10 @@ def test_load_splits_accepts_the_shortest_list_that_fills_every_split(tmp_path):
 
 # ---------------------------------------------------------------------------- the shipped list
 
-def test_default_path_is_the_shipped_list():
-    assert DEFAULT_DATA_PATH == REPO_ROOT / "data" / "names.txt"
+def test_default_path_is_the_shipped_list_inside_the_package():
+    import makemore
+    assert DEFAULT_DATA_PATH == Path(makemore.__file__).parent / "names.txt"
+    assert resolve_data(SHIPPED) == DEFAULT_DATA_PATH
 
 
 def test_shipped_names_are_a_to_z_with_a_27_entry_vocabulary():
@@ -243,3 +248,137 @@ def test_shipped_names_are_a_to_z_with_a_27_entry_vocabulary():
     vocab = build_vocab(words)
     assert len(vocab) == 27
     assert vocab.itos == ["."] + list(string.ascii_lowercase)
+
+
+# ---------------------------------------------------------------------------- vocabulary report, --lowercase
+
+def test_vocabulary_report_counts_capitals_digits_and_symbols_with_examples():
+    words = ["emma", "Anna", "Jean-Luc", "r2d2", "zoë", "o'neil", "ava"]
+    lines = vocabulary_report(words, build_vocab(words))
+    assert lines[0] == "vocabulary: 21 characters: '.' (start/end) and \"'-2AJLacdeilmnoruvzë\""
+    assert lines[1] == "  2 of 7 words have capitals ('AJL'), e.g. Anna, Jean-Luc; --lowercase folds them"
+    assert lines[2] == "  1 of 7 words have digits ('2'), e.g. r2d2"
+    assert lines[3] == "  1 of 7 words have letters beyond a-z ('ë'), e.g. zoë"
+    assert lines[4] == "  2 of 7 words have other symbols (\"'-\"), e.g. Jean-Luc, o'neil"
+    assert vocabulary_report(["emma"], build_vocab(["emma"])) == ["vocabulary: 4 characters: '.' (start/end) and 'aem'"]
+
+
+def test_lowercase_folds_case_before_the_vocabulary(tmp_path):
+    path = write(tmp_path, b"Emma\nAVA\nbo\nLiam\nnoah\nMia\n")
+    assert load_words(path, lowercase=True) == ["emma", "ava", "bo", "liam", "noah", "mia"]
+    assert len(load_splits(path, lowercase=True).vocab) == len(build_vocab(load_words(path, lowercase=True)))
+    assert len(load_splits(path).vocab) > len(load_splits(path, lowercase=True).vocab)
+
+
+def test_the_initial_loss_is_predicted_for_the_vocabulary_in_use(tmp_path, capsys):
+    from makemore.train import main
+    path = write(tmp_path, "\n".join(["Ab", "ab", "ba", "Ba", "aab", "bba", "Aa", "bb", "abab", "Bb"]).encode())
+    args = ["--data", str(path), "--steps", "0", "--samples", "0", "--n-hidden", "8"]
+    assert main([*args, "--out", str(tmp_path / "mixed")]) == 0
+    assert "predicted -ln(1/5) = 1.6094" in capsys.readouterr().out  # '.', 'A', 'B', 'a', 'b'
+    assert main([*args, "--out", str(tmp_path / "lower"), "--lowercase"]) == 0
+    assert "predicted -ln(1/3) = 1.0986" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- --data lecture
+
+class _Server:
+    """A local HTTP server on 127.0.0.1 serving `body` at /names.txt, counting the requests."""
+
+    def __init__(self, body: bytes):
+        import http.server
+        import threading
+        served = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                served.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(served.body)))
+                self.end_headers()
+                self.wfile.write(served.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.body, self.requests = body, 0
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/names.txt"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def lecture_env(tmp_path, monkeypatch):
+    """A private cache folder, a local server with a small list, and LECTURE_SHA256 set to its hash."""
+    import hashlib
+    from makemore import data
+    body = "\n".join(load_words()[:500]).encode() + b"\n"
+    server = _Server(body)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(data.URL_VARIABLE, server.url)
+    monkeypatch.setattr(data, "LECTURE_SHA256", hashlib.sha256(body).hexdigest())
+    yield server
+    server.close()
+
+
+def test_the_lecture_checksum_is_that_of_the_reference_list():
+    if not REFERENCE.exists():
+        pytest.skip(f"reference list not found at {REFERENCE}")
+    from makemore.data import LECTURE_SHA256, file_sha256
+    assert file_sha256(REFERENCE) == LECTURE_SHA256
+
+
+def test_lecture_is_fetched_once_verified_cached_and_works_offline(tmp_path, lecture_env, monkeypatch, capsys):
+    from makemore import data
+    path = resolve_data(data.LECTURE)
+    assert path == tmp_path / "cache" / "makemore" / "lecture-names.txt"
+    assert path.read_bytes() == lecture_env.body and lecture_env.requests == 1
+    assert "downloading the lectures' list from http://127.0.0.1:" in capsys.readouterr().out
+    lecture_env.close()  # offline from now on
+    assert resolve_data(data.LECTURE) == path and lecture_env.requests == 1
+    assert capsys.readouterr().out == ""
+
+
+def test_lecture_without_a_network_says_what_to_download_and_where(tmp_path, lecture_env, monkeypatch):
+    from makemore import data
+    lecture_env.close()
+    with pytest.raises(DataError) as info:
+        resolve_data(data.LECTURE)
+    message = str(info.value)
+    assert f"cannot download {lecture_env.url}" in message
+    assert f"download {data.LECTURE_URL} yourself and save it as {tmp_path / 'cache' / 'makemore' / 'lecture-names.txt'}" \
+        in message and data.LECTURE_SHA256 in message
+
+
+def test_lecture_with_the_wrong_contents_is_refused_and_not_cached(tmp_path, lecture_env):
+    from makemore import data
+    lecture_env.body = b"mallory\n"
+    with pytest.raises(DataError, match=r"sent 8 bytes with SHA-256 \w+, not the lectures' list"):
+        resolve_data(data.LECTURE)
+    assert not (tmp_path / "cache" / "makemore" / "lecture-names.txt").exists()
+
+
+def test_a_damaged_cache_is_fetched_again(tmp_path, lecture_env, capsys):
+    from makemore import data
+    cached = tmp_path / "cache" / "makemore" / "lecture-names.txt"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"edited\n")
+    assert resolve_data(data.LECTURE) == cached and cached.read_bytes() == lecture_env.body
+    assert "is not the lectures' list (its SHA-256 differs); downloading it again" in capsys.readouterr().out
+
+
+def test_train_on_the_lecture_list_records_it_by_name(tmp_path, lecture_env, capsys):
+    from makemore.checkpoint import load_checkpoint
+    from makemore.train import main
+    out = tmp_path / "run"
+    assert main(["--data", "lecture", "--out", str(out), "--steps", "0", "--samples", "0", "--n-hidden", "8"]) == 0
+    train = load_checkpoint(out).config["train"]
+    from makemore import data
+    assert train["data"] == "lecture" and train["data_sha256"] == data.LECTURE_SHA256
+    lecture_env.close()
+    assert main(["--eval-only", str(out)]) == 0  # offline: from the cache

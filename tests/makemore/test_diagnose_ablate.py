@@ -107,8 +107,8 @@ def test_diagnose_a_training_runs_checkpoint(tmp_path, words, capsys):
 def test_diagnose_errors(tmp_path, capsys):
     assert diagnose.main(["--checkpoint", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
     assert "no such run folder" in capsys.readouterr().err
-    assert diagnose.main(["--data", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "o")]) == 2
-    for argv in (["--gain", "abc"], ["--steps", "-1"], ["--probe-batch", "0"]):
+    for argv in (["--gain", "abc"], ["--steps", "-1"], ["--probe-batch", "0"], ["--data", str(tmp_path / "missing.txt")],
+                 ["--data", str(tmp_path)]):
         with pytest.raises(SystemExit) as e:
             diagnose.main(argv)
         assert e.value.code == 2
@@ -173,10 +173,11 @@ def test_ablate_smoke_on_the_shipped_data(tmp_path, capsys):
 
 
 def test_ablate_rejects_bad_arguments(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        ablate.main(["--steps", "0"])
-    assert ablate.main(["--steps", "5", "--data", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "o")]) == 2
-    assert "not found" in capsys.readouterr().err
+    for argv in (["--steps", "0"], ["--data", str(tmp_path / "missing.txt")], ["--data", str(tmp_path)]):
+        with pytest.raises(SystemExit) as e:
+            ablate.main(argv)
+        assert e.value.code == 2
+    assert "is a folder, not a word list" in capsys.readouterr().err
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -115,3 +115,22 @@ def test_calibration_in_batches_matches_the_whole_set(words_file):
     for k, v in model.named_buffers():
         if "running" in k:
             assert np.allclose(v.numpy(), whole[k], rtol=1e-4, atol=1e-6), k
+
+
+def test_evaluation_and_calibration_never_forward_more_than_a_batch(words_file):
+    """Memory is that of one batch's activations, whatever the size of the split."""
+    from microtorch import nn
+    model, (X, Y), opt, g = small_setup(words_file)
+    sizes = []
+
+    class Recording(nn.Module):
+        def forward(self, x):
+            sizes.append(len(x))
+            return x
+
+    model = nn.Sequential(Recording(), *model)
+    evaluate(model, X, Y, batch_size=100)
+    assert max(sizes) == 100 and sum(sizes) == len(Y)
+    sizes.clear()
+    calibrate_batchnorm(model, X, batch_size=64)
+    assert max(sizes) == 64 and sum(sizes) == len(X)  # one BatchNorm: one pass

@@ -78,7 +78,7 @@ def test_cli_errors(tmp_path, capsys):
     assert sample.main([str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
     assert sample.main([str(tmp_path)]) == 2
-    assert "checkpoint.json: missing" in capsys.readouterr().err
+    assert "checkpoint.npz: missing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("train_config", [{"seed": 1}, None])
