@@ -25,6 +25,28 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_A = 0.044715
 
 
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def _rowsum(a: np.ndarray) -> np.ndarray:
+    """a summed over its last axis, keepdims, as one matmul with a ones column: numpy's
+    add.reduce over a short last axis pays a per-row overhead (3x slower at 64 columns)."""
+    key = (a.shape[-1], a.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones((a.shape[-1], 1), dtype=a.dtype)
+    return a @ ones
+
+
+def _rowmax(a: np.ndarray) -> np.ndarray:
+    """a's maximum over its last axis, keepdims, one column at a time: float32 maximum.reduce over
+    a short last axis is ~15x slower here (0.6 ms for (32, 4, 16, 16))."""
+    m = a[..., :1].copy()
+    for j in range(1, a.shape[-1]):
+        np.maximum(m, a[..., j:j + 1], out=m)
+    return m
+
+
 def _lead_sum(g: np.ndarray) -> np.ndarray:
     """g summed over every dimension but the last (a broadcast parameter's gradient)."""
     return _sum(g.reshape(-1, g.shape[-1]), axis=0)
@@ -40,9 +62,9 @@ def layer_norm_last(input: Tensor, weight: Tensor | None, bias: Tensor | None, e
     n = x.shape[-1]
     if weight is not None and weight._array.shape != (n,):
         raise RuntimeError(f"layer_norm: weight of shape {tuple(weight._array.shape)} for input of shape {tuple(x.shape)}")
-    mean = _sum(x, axis=-1, keepdims=True) / n
+    mean = _rowsum(x) / n
     xc = x - mean
-    var = _sum(xc * xc, axis=-1, keepdims=True) / n
+    var = _rowsum(xc * xc) / n
     r = 1.0 / np.sqrt(var + np.asarray(eps, x.dtype))
     xhat = xc * r
     out = xhat * weight._array if weight is not None else xhat.copy()
@@ -54,8 +76,8 @@ def layer_norm_last(input: Tensor, weight: Tensor | None, bias: Tensor | None, e
 
     def backward(g):
         gx = g * weight._array if weight is not None else g
-        mg = _sum(gx, axis=-1, keepdims=True) / n
-        mgx = _sum(gx * xhat, axis=-1, keepdims=True) / n
+        mg = _rowsum(gx) / n
+        mgx = _rowsum(gx * xhat) / n
         dx = r * (gx - mg - xhat * mgx)
         grads = [dx]
         if weight is not None:
@@ -72,14 +94,29 @@ def gelu_tanh(input: Tensor) -> Tensor:
 
     dy/dx = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 a x^2) with t = tanh(u)."""
     x = input._array
-    t = np.tanh(_GELU_C * (x + _GELU_A * x * x * x))
-    out = 0.5 * x * (1.0 + t)
+    t = x * x  # in place from here: one temporary for tanh(u), one for the output
+    t *= _GELU_A
+    t += 1.0
+    t *= x
+    t *= _GELU_C
+    np.tanh(t, out=t)
+    out = t + 1.0
+    out *= x
+    out *= 0.5
     if not _needs_grad(input):
         return _new(out)
 
     def backward(g):
-        x2 = x * x
-        return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * _GELU_A * x2)),)
+        d = x * x  # (1 + 3 a x^2) c x (1 - t^2) / 2 + (1 + t) / 2
+        d *= 3 * _GELU_A
+        d += 1.0
+        d *= x
+        d *= 0.5 * _GELU_C
+        d *= 1.0 - t * t
+        d += 0.5
+        d += 0.5 * t
+        d *= g
+        return (d,)
 
     return _new(out, (input,), backward)
 
@@ -114,9 +151,9 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
     scale = np.asarray(1.0 / math.sqrt(D), a.dtype)
     s = (q @ k.transpose(0, 1, 3, 2)) * scale  # (B, H, T, T)
     s[..., _future(T)] = -np.inf
-    s -= np.maximum.reduce(s, axis=-1, keepdims=True)
+    s -= _rowmax(s)
     p = np.exp(s, out=s)
-    p /= _sum(p, axis=-1, keepdims=True)
+    p /= _rowsum(p)
     o = p @ v  # (B, H, T, D)
     out = o.transpose(0, 2, 1, 3).reshape(B, T, C)
     if not _needs_grad(qkv):
@@ -127,7 +164,7 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
         grad = np.empty((3, B, n_head, T, D), dtype=a.dtype)
         np.matmul(p.transpose(0, 1, 3, 2), go, out=grad[2])  # dv
         dp = go @ v.transpose(0, 1, 3, 2)  # (B, H, T, T)
-        ds = p * (dp - _sum(dp * p, axis=-1, keepdims=True))
+        ds = p * (dp - _rowsum(dp * p))
         ds *= scale
         np.matmul(ds, k, out=grad[0])  # dq
         np.matmul(ds.transpose(0, 1, 3, 2), q, out=grad[1])  # dk
