@@ -384,21 +384,38 @@ class UpdateRatioRecorder:
         recorder.ratios["0.weight"]  # one value per recorded step in recorder.steps
     """
 
-    def __init__(self, model: nn.Module, every: int = 1):
+    def __init__(self, model: nn.Module, every: int = 1, measured: bool = False):
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
         self.every = every
+        self.measured = measured  # the actual change of the data over the step (AdamW's update is not lr * grad)
         self.params = [(name, p) for name, p in model.named_parameters() if p.ndim == 2]
         self.steps: list[int] = []
         self.ratios: dict[str, list[float]] = {name: [] for name, _ in self.params}
+        self._before: dict[str, np.ndarray] | None = None
 
     def __call__(self, step: int, model: nn.Module, optimizer, lr: float, loss: float) -> None:
+        if self.measured:
+            self._measure(step)
+            return
         if step % self.every:
             return
         self.steps.append(step)
         for name, p in self.params:
             grad = p.grad
             self.ratios[name].append(math.nan if grad is None else update_to_data_ratio(grad, p, lr))
+
+    def _measure(self, step: int) -> None:
+        """log10(std(data after - data before) / std(data before)) over the step: the data is copied
+        one step before each recorded one (the first recorded step is the second after it starts)."""
+        before, self._before = self._before, None
+        if before is not None:
+            self.steps.append(step)
+            for name, p in self.params:
+                now = _np(p).astype(np.float64)
+                self.ratios[name].append(math.log10(_ratio(_std(now - before[name]), _std(before[name]))))
+        if (step + 1) % self.every == 0:
+            self._before = {name: _np(p).astype(np.float64) for name, p in self.params}
 
     def to_dict(self) -> dict:
         """{every, steps, ratios, reference}, JSON-ready."""

@@ -280,3 +280,15 @@ def test_loss_of_ignores_the_padding():
     Y = microtorch.tensor([[1, 0, -1], [2, -1, -1]])
     assert loss_of(logits, Y).item() == pytest.approx(math.log(4))
     assert loss_of(logits, Y, reduction="sum").item() == pytest.approx(3 * math.log(4))
+
+
+def test_diagnose_a_zoo_type_with_measured_update_ratios(tmp_path, words_file, capsys):
+    from makemore import diagnose
+    out = tmp_path / "diag"
+    assert diagnose.main(["--type", "bow", "--data", str(words_file), "--steps", "4", "--batch-size", "8",
+                          "--probe-batch", "8", "--out", str(out), *CLI_TINY["bow"]]) == 0
+    report = json.loads((out / "report.json").read_text())
+    ratios = report["training"]["update_ratios"]
+    assert ratios["steps"] == [1, 2, 3]  # measured over each step after the first (AdamW: not lr * grad)
+    assert all(-8 < r < 0 for values in ratios["ratios"].values() for r in values)
+    assert "context_block.mlp.act (Tanh)" in capsys.readouterr().out
