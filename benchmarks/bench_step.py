@@ -433,15 +433,20 @@ def profile(steps: int, top: int = 30) -> str:
     Xtr, Ytr, vocab_size, _ = load_training_arrays()
     (runner,) = library_runners(microtorch, "microtorch", Xtr, Ytr, vocab_size, BATCH, HIDDEN, forms="b")
     runner.run(min(steps, 200))
+    return profile_runner(runner, steps, f"microtorch (b), batch {BATCH}, hidden {HIDDEN}", top)
+
+
+def profile_runner(runner: Runner, steps: int, what: str, top: int = 30, scale: float = 1e6, unit: str = "us") -> str:
+    """cProfile of runner.run(steps): the time per source file as a markdown table (per step in
+    `unit`, `scale` per second), then the top functions by tottime."""
     prof = cProfile.Profile()
     prof.runcall(runner.run, steps)
     stats = pstats.Stats(prof, stream=(out := io.StringIO()))
     total = stats.total_tt
-    lines = [f"cProfile: microtorch (b), batch {BATCH}, hidden {HIDDEN}, {steps} steps, "
-             f"{total:.3f} s profiled ({1e6 * total / steps:.0f} us/step under the profiler)", "",
-             "| where | tottime s | share | us/step |", "| --- | ---: | ---: | ---: |"]
+    lines = [f"cProfile: {what}, {steps} steps, {total:.3f} s profiled ({scale * total / steps:.2f} {unit}/step under "
+             "the profiler)", "", f"| where | tottime s | share | {unit}/step |", "| --- | ---: | ---: | ---: |"]
     for where, tt in sorted(_time_by_file(stats).items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {where} | {tt:.3f} | {tt / total:.0%} | {1e6 * tt / steps:.1f} |")
+        lines.append(f"| {where} | {tt:.3f} | {tt / total:.0%} | {scale * tt / steps:.2f} |")
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
     return "\n".join(lines) + "\n" + out.getvalue()
 

@@ -11,9 +11,6 @@ or AdamW as makemore.py). The torch model starts from microtorch's initial weigh
 """
 from __future__ import annotations
 
-import cProfile
-import io
-import pstats
 import statistics
 from types import ModuleType
 from typing import Any
@@ -27,7 +24,7 @@ from makemore.models.bigram import BigramConfig
 from makemore.models.mlp import ModelConfig
 from makemore.models.wavenet import WaveNetConfig
 
-from .bench_step import BATCH, DEFAULT_DATA_PATH, REFERENCE_NAMES, SEED, Runner, _time_by_file, measure
+from .bench_step import BATCH, DEFAULT_DATA_PATH, REFERENCE_NAMES, SEED, Runner, measure, profile_runner
 
 __all__ = ["default_config", "zoo_runners", "run_zoo", "profile_type"]
 
@@ -132,17 +129,7 @@ def profile_type(kind: str, steps: int, top: int = 25) -> str:
     then the top functions by tottime."""
     (runner,) = zoo_runners(kind, None)
     runner.run(max(2, steps // 10))
-    prof = cProfile.Profile()
-    prof.runcall(runner.run, steps)
-    stats = pstats.Stats(prof, stream=(out := io.StringIO()))
-    total = stats.total_tt
-    lines = [f"cProfile: microtorch {kind}, batch {BATCH}, {steps} steps, {total:.3f} s profiled "
-             f"({1e3 * total / steps:.2f} ms/step under the profiler)", "",
-             "| where | tottime s | share | ms/step |", "| --- | ---: | ---: | ---: |"]
-    for where, tt in sorted(_time_by_file(stats).items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {where} | {tt:.3f} | {tt / total:.0%} | {1e3 * tt / steps:.2f} |")
-    stats.strip_dirs().sort_stats("tottime").print_stats(top)
-    return "\n".join(lines) + "\n" + out.getvalue()
+    return profile_runner(runner, steps, f"microtorch {kind}, batch {BATCH}", top, scale=1e3, unit="ms")
 
 
 ALL = TYPES

