@@ -126,7 +126,7 @@ def run_folder(text: str) -> Path:
 # the option groups
 
 MODEL_OPTIONS = ("type", "block_size", "n_embd", "n_hidden", "n_layers", "no_batchnorm", "batchnorm_output", "init",
-                 "gain", "output_scale", "bn_momentum", "n_head")
+                 "gain", "output_scale", "bn_momentum", "n_head", "dropout")
 TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay_at", "lr_final", "optimizer", "weight_decay", "eval_every")
 OPTIMIZERS = ("sgd", "adamw")
 ADAMW_BETAS = (0.9, 0.99)  # makemore.py's
@@ -153,6 +153,9 @@ def add_model_options(g: argparse._ActionsContainer) -> None:
     _alias(g, "--n-embd2", "n_hidden", int_at_least(1))
     _alias(g, "--n-layer", "n_layers", int_at_least(0))
     g.add_argument("--n-head", type=int_at_least(1), default=4, help="the transformer's attention heads (default: %(default)s)")
+    g.add_argument("--dropout", type=ranged(0.0, 0.99), default=0.0,
+                   help="the transformer's embedding and residual dropout, as GPT-2's (makemore.py has none) "
+                        "(default: %(default)s)")
     g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
     g.add_argument("--batchnorm-output", action="store_true", help="a BatchNorm1d after the last Linear")
     g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming",
@@ -222,7 +225,7 @@ TYPE_OPTIONS = {
             "output_scale", "bn_momentum"),
     "bigram": (),
     "wavenet": ("block_size", "n_embd", "n_hidden", "bn_momentum", "output_scale"),
-    **{t: ("n_embd", "n_layers", "n_head") if t == "transformer" else ("n_embd", "n_hidden")
+    **{t: ("n_embd", "n_layers", "n_head", "dropout") if t == "transformer" else ("n_embd", "n_hidden")
        for t in ("rnn", "gru", "bow", "transformer")},
 }
 
@@ -276,7 +279,8 @@ def model_config(args: argparse.Namespace, vocab_size: int, block_size: int | No
                              n_hidden=args.n_hidden, bn_momentum=args.bn_momentum, **scale)
     if FAMILIES[kind].sequence:
         return SequenceConfig(type=kind, vocab_size=vocab_size, block_size=block_size, n_layer=args.n_layers,
-                              n_head=args.n_head, n_embd=args.n_embd, n_embd2=args.n_hidden)
+                              n_head=args.n_head, n_embd=args.n_embd, n_embd2=args.n_hidden,
+                              dropout=args.dropout if kind == "transformer" else 0.0)
     return ModelConfig(
         vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd, n_hidden=args.n_hidden,
         n_layers=args.n_layers, batchnorm=not args.no_batchnorm, init=args.init, gain=args.gain,

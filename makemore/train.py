@@ -228,9 +228,9 @@ def _restore(run_dir: Path, accept_changed_data: bool = False) -> Run:
                          sequences=is_sequence(ckpt.model_config))
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{run_dir}: the vocabulary of {path} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
-    model = build_model(ckpt.model_config, microtorch.Generator())
+    generator = microtorch.Generator()  # the model's too (dropout draws from it), set to the saved state below
+    model = build_model(ckpt.model_config, generator)
     optimizer = train.make_optimizer(model.parameters())
-    generator = microtorch.Generator()
     ckpt.restore(model, optimizer, generator)
     return Run(run_dir, train, ckpt.model_config, splits, split_words(words, train.seed)[0], model, optimizer,
                generator, list(ckpt.losses), dict(ckpt.extra))

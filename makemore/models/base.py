@@ -45,11 +45,16 @@ class SequenceConfig(ConfigIO):
     n_head: int = 4     # attention heads per block
     n_embd: int = 64    # token (and position) embedding size
     n_embd2: int = 64   # the RNN's hidden state; the BoW's MLP width
+    dropout: float = 0.0  # the transformer's embedding and residual dropout (makemore.py has none: 0)
 
     TYPES = ("rnn", "gru", "bow", "transformer")
     POSITIVE = ("vocab_size", "block_size", "n_layer", "n_head", "n_embd", "n_embd2")
 
     def _validate(self) -> None:
         super()._validate()
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be at least 0 and below 1, got {self.dropout}")
+        if self.dropout and self.type != "transformer":
+            raise ValueError(f"dropout is the transformer's, got {self.dropout} for {self.type!r}")
         if self.type == "transformer" and self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")

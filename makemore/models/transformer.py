@@ -9,12 +9,15 @@
 The state_dict keys are makemore.py's (transformer.h.0.attn.c_attn.weight, ..., and the mask
 buffer transformer.h.0.attn.bias of shape (1, 1, T, T)), so it loads strict into that module.
 Attention, LayerNorm and GELU are single fused ops (microtorch.nn._fused_zoo). Init: PyTorch's
-defaults, as makemore.py (it does not re-initialise).
+defaults, as makemore.py (it does not re-initialise). config.dropout > 0 adds GPT-2's dropout
+(minGPT's; makemore.py removed it) on the embeddings and on each residual branch; its masks are
+drawn from the generator the model was built with (the run's: a resumed run draws the same).
 """
 
 from __future__ import annotations
 
 import microtorch
+import microtorch.nn.functional as F
 from microtorch import nn
 from microtorch.nn import _fused_zoo as Z
 
@@ -48,6 +51,17 @@ class NewGELU(nn.Module):
         return Z.gelu_tanh(x)
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout drawing its masks from a given generator (None: the default one)."""
+
+    def __init__(self, p: float, generator: microtorch.Generator | None = None) -> None:
+        super().__init__(p)
+        self.generator = generator
+
+    def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
+        return F.dropout(x, self.p, self.training, generator=self.generator)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: SequenceConfig, generator=None) -> None:
         super().__init__()
@@ -68,10 +82,14 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(config, generator)
         self.ln_2 = LayerNorm(config.n_embd)
         self.mlp = MLP(config.n_embd, 4 * config.n_embd, NewGELU(), generator)
+        self.drop = Dropout(config.dropout, generator) if config.dropout else None
 
     def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
+        if self.drop is None:
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+        x = x + self.drop(self.attn(self.ln_1(x)))
+        return x + self.drop(self.mlp(self.ln_2(x)))
 
 
 class Body(nn.Module):
@@ -83,6 +101,7 @@ class Body(nn.Module):
         self.wpe = nn.Embedding(config.block_size, config.n_embd, generator=generator)
         self.h = nn.ModuleList([Block(config, generator) for _ in range(config.n_layer)])
         self.ln_f = LayerNorm(config.n_embd)
+        self.drop = Dropout(config.dropout, generator) if config.dropout else None
 
 
 class Transformer(nn.Module):
@@ -99,6 +118,8 @@ class Transformer(nn.Module):
             raise ValueError(f"cannot forward a sequence of length {T}, the block size is only {self.block_size}")
         body = self.transformer
         x = body.wte(idx) + body.wpe.weight[:T]  # (B, T, C) + (T, C)
+        if body.drop is not None:
+            x = body.drop(x)
         for block in body.h:
             x = block(x)
         return self.lm_head(body.ln_f(x))

@@ -209,11 +209,12 @@ def test_resume_from_a_checkpoint_is_bit_identical(tmp_path, kind):
         assert np.array_equal(a.numpy(), b.numpy()), k
 
 
-@pytest.mark.parametrize("kind", ["bigram", "transformer"])
-def test_cli_resume_is_bit_identical(tmp_path, words_file, kind, capsys):
-    """The command line: one window type on SGD, one sequence type on AdamW."""
-    assert cli(tmp_path / "straight", words_file, kind, "--steps", "20", "--lr-decay-at", "15") == 0
-    assert cli(tmp_path / "split", words_file, kind, "--steps", "10", "--lr-decay-at", "15") == 0
+@pytest.mark.parametrize("kind, extra", [("bigram", []), ("transformer", ["--dropout", "0.2"])])
+def test_cli_resume_is_bit_identical(tmp_path, words_file, kind, extra, capsys):
+    """The command line: one window type on SGD, one sequence type on AdamW with dropout (its
+    masks come from the run's generator, which the checkpoint keeps)."""
+    assert cli(tmp_path / "straight", words_file, kind, "--steps", "20", "--lr-decay-at", "15", *extra) == 0
+    assert cli(tmp_path / "split", words_file, kind, "--steps", "10", "--lr-decay-at", "15", *extra) == 0
     assert train.main(["--resume", str(tmp_path / "split"), "--steps", "20", "--samples", "2"]) == 0
     a, b = tmp_path / "straight", tmp_path / "split"
     with np.load(a / "checkpoint.npz") as x, np.load(b / "checkpoint.npz") as y:
@@ -273,6 +274,20 @@ def test_state_dict_loads_strict_into_the_torch_nn_twin(kind):
         ours = model(X[:16]).numpy()
         theirs = twin(torch.from_numpy(X[:16].numpy())).numpy()
     assert np.allclose(ours, theirs, atol=1e-5)
+
+
+def test_transformer_dropout_trains_only():
+    config = SequenceConfig("transformer", V, T, n_layer=1, n_head=2, n_embd=16, dropout=0.5)
+    model = build_model(config, gen())
+    assert list(model.state_dict()) == list(build_model(TINY["transformer"], gen()).state_dict())  # no new keys
+    X, _ = data(config)
+    with microtorch.no_grad():
+        a, b = model(X[:4]).numpy(), model(X[:4]).numpy()
+        model.eval()
+        c, d = model(X[:4]).numpy(), model(X[:4]).numpy()
+    assert not np.array_equal(a, b) and np.array_equal(c, d)
+    with pytest.raises(ValueError, match="dropout is the transformer's"):
+        SequenceConfig("rnn", dropout=0.1)
 
 
 def test_loss_of_ignores_the_padding():
