@@ -242,9 +242,9 @@ def build_arrays(words: Sequence[str], vocab: Vocabulary, block_size: int) -> tu
 
 
 def build_dataset(words: Sequence[str], vocab: Vocabulary, block_size: int) -> tuple[microtorch.Tensor, microtorch.Tensor]:
-    """build_arrays() as microtorch int64 tensors X (N, block_size) and Y (N,)."""
+    """build_arrays() as microtorch int64 tensors X (N, block_size) and Y (N,), sharing the arrays (no copy)."""
     X, Y = build_arrays(words, vocab, block_size)
-    return microtorch.tensor(X), microtorch.tensor(Y)
+    return microtorch.from_numpy(X), microtorch.from_numpy(Y)
 
 
 # ----------------------------------------------------------------------------

@@ -92,11 +92,11 @@ def main() -> int:
     run_dir, straight = work / "killed", work / "straight"
     for d in (run_dir, straight):
         shutil.rmtree(d, ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}  # output up to the kill is kept
     rng = random.Random(args.seed)
     readers = Readers(run_dir)
     total_steps = 10_000_000  # never reached while killing; the end is set by the last resume
-    failures, resumed, steps_seen, sample_runs = [], 0, [], 0
+    failures, resumed, steps_seen, sample_runs, mid_save = [], 0, [], 0, 0
     t0 = time.perf_counter()
     for round_ in range(args.kills):
         before = load_checkpoint(run_dir).step if (run_dir / "checkpoint.npz").exists() else None
@@ -122,9 +122,11 @@ def main() -> int:
                                capture_output=True, text=True)
             if r.returncode != 0:
                 failures.append(f"round {round_}: makemore.sample failed: {r.stderr.strip()}")
+        torn = list(run_dir.glob(".checkpoint.npz.*.tmp"))  # the kill landed inside a save (before its rename)
+        mid_save += bool(torn)
         steps_seen.append(after)
-        print(f"round {round_ + 1:3d}: step {before} -> {after}" + ("  (resumed)" if "resuming" in output else ""),
-              flush=True)
+        print(f"round {round_ + 1:3d}: step {before} -> {after}" + ("  (resumed)" if "resuming" in output else "")
+              + ("  (killed mid-save)" if torn else ""), flush=True)
     readers.close()
     final = load_checkpoint(run_dir).step
     finish = subprocess.run([sys.executable, "-m", "makemore.train", "--resume", str(run_dir), "--steps", str(final)],
@@ -145,7 +147,8 @@ def main() -> int:
         if (run_dir / "metrics.csv").read_text() != (straight / "metrics.csv").read_text():
             failures.append("metrics.csv of the killed run differs from the straight run's")
     seconds = time.perf_counter() - t0
-    print(f"\n{args.kills} SIGKILLs, {resumed} resumes that got as far as 'resuming', final step {final}; "
+    print(f"\n{args.kills} SIGKILLs ({mid_save} inside a save, leaving its temporary file), {resumed} resumes "
+          f"that got as far as 'resuming', final step {final}; "
           f"{readers.loads} checkpoint loads by reader threads with {readers.errors} errors, "
           f"{sample_runs} makemore.sample runs; killed run {'==' if not failures else 'vs'} straight run of "
           f"{final} steps; {seconds:.0f} s")
