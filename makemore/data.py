@@ -319,7 +319,7 @@ def load_splits(path: str | os.PathLike = DEFAULT_DATA_PATH, block_size: int = 3
                         f"(the {' and '.join(empty)} split would be empty)")
     if sequences:
         length = sequence_length(words)
-        train, val, test = (tuple(map(microtorch.tensor, build_sequence_arrays(part, vocab, length))) for part in parts)
+        train, val, test = (tuple(map(microtorch.from_numpy, build_sequence_arrays(part, vocab, length))) for part in parts)
     else:
         train, val, test = (build_dataset(part, vocab, block_size) for part in parts)
     return Splits(vocab, train, val, test)
