@@ -421,6 +421,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     p.add_argument("--profile", type=int, nargs="?", const=2000, default=None, metavar="N",
                    help="instead of timing, run microtorch (b) under cProfile for N steps (default 2000) and print the top functions")
+    p.add_argument("--type", default=None, metavar="T",
+                   help="time makemore's model type T (bigram, mlp, wavenet, rnn, gru, bow, transformer, or all) on "
+                        "microtorch against its torch.nn twin instead (benchmarks/bench_zoo.py); with --profile, profile it")
     return p.parse_args(argv)
 
 
@@ -430,15 +433,20 @@ def profile(steps: int, top: int = 30) -> str:
     Xtr, Ytr, vocab_size, _ = load_training_arrays()
     (runner,) = library_runners(microtorch, "microtorch", Xtr, Ytr, vocab_size, BATCH, HIDDEN, forms="b")
     runner.run(min(steps, 200))
+    return profile_runner(runner, steps, f"microtorch (b), batch {BATCH}, hidden {HIDDEN}", top)
+
+
+def profile_runner(runner: Runner, steps: int, what: str, top: int = 30, scale: float = 1e6, unit: str = "us") -> str:
+    """cProfile of runner.run(steps): the time per source file as a markdown table (per step in
+    `unit`, `scale` per second), then the top functions by tottime."""
     prof = cProfile.Profile()
     prof.runcall(runner.run, steps)
     stats = pstats.Stats(prof, stream=(out := io.StringIO()))
     total = stats.total_tt
-    lines = [f"cProfile: microtorch (b), batch {BATCH}, hidden {HIDDEN}, {steps} steps, "
-             f"{total:.3f} s profiled ({1e6 * total / steps:.0f} us/step under the profiler)", "",
-             "| where | tottime s | share | us/step |", "| --- | ---: | ---: | ---: |"]
+    lines = [f"cProfile: {what}, {steps} steps, {total:.3f} s profiled ({scale * total / steps:.2f} {unit}/step under "
+             "the profiler)", "", f"| where | tottime s | share | {unit}/step |", "| --- | ---: | ---: | ---: |"]
     for where, tt in sorted(_time_by_file(stats).items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {where} | {tt:.3f} | {tt / total:.0%} | {1e6 * tt / steps:.1f} |")
+        lines.append(f"| {where} | {tt:.3f} | {tt / total:.0%} | {scale * tt / steps:.2f} |")
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
     return "\n".join(lines) + "\n" + out.getvalue()
 
@@ -516,9 +524,30 @@ def run(args: argparse.Namespace) -> dict:
     return record
 
 
+def _zoo(args: argparse.Namespace) -> int:
+    """--type: the model zoo's benchmark (or profile)."""
+    from benchmarks import bench_zoo
+    kinds = list(bench_zoo.ALL) if args.type == "all" else [args.type]
+    if any(k not in bench_zoo.ALL for k in kinds):
+        raise SystemExit(f"error: --type must be one of {', '.join(bench_zoo.ALL)} or all, got {args.type!r}")
+    if args.profile is not None:
+        print(bench_zoo.profile_type(kinds[0], args.profile if args.profile != 2000 else bench_zoo.STEPS[kinds[0]]))
+        return 0
+    torch = None if args.no_torch else import_torch(args.threads)
+    print(f"# makemore types, batch {BATCH}, threads {args.threads}, torch {torch.__version__ if torch else '—'}")
+    record = bench_zoo.run_zoo(kinds, torch, args.steps if not args.quick else 5, args.repeats or (2 if args.quick else 5))
+    path = args.json.with_name(f"zoo-{args.type}.json") if args.json == DEFAULT_JSON else args.json
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"environment": environment(args.threads, torch), "types": record}, indent=2) + "\n")
+    print(f"\nresults written to {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with limit_threads(args.threads):
+        if args.type is not None:
+            return _zoo(args)
         if args.profile is not None:
             print(profile(args.profile))
             return 0

@@ -248,6 +248,33 @@ def build_dataset(words: Sequence[str], vocab: Vocabulary, block_size: int) -> t
 
 
 # ----------------------------------------------------------------------------
+# the sequence view (makemore.py's): one row per word, for the models that read whole words
+
+IGNORE_INDEX = -1  # the target past a word's end token; the loss (cross_entropy's ignore_index) skips it
+
+
+def sequence_length(words: Sequence[str]) -> int:
+    """The longest word + 1: the start token, then the word (the sequence models' block size)."""
+    return max(len(w) for w in words) + 1
+
+
+def build_sequence_arrays(words: Sequence[str], vocab: Vocabulary, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """X, Y (N, length) int64, one row per word: X is '.' then the word, padded with '.';
+    Y is the word then '.' (the end token), padded with IGNORE_INDEX. Every character and each
+    end token is predicted once, as in the window view, so the mean losses of both compare."""
+    X = np.zeros((len(words), length), dtype=np.int64)
+    Y = np.full((len(words), length), IGNORE_INDEX, dtype=np.int64)
+    for i, w in enumerate(words):
+        if len(w) + 1 > length:
+            raise ValueError(f"word {w!r} of length {len(w)} does not fit a sequence of length {length}")
+        ix = vocab.encode(w)
+        X[i, 1:len(ix) + 1] = ix
+        Y[i, :len(ix)] = ix
+        Y[i, len(ix)] = 0
+    return X, Y
+
+
+# ----------------------------------------------------------------------------
 # the split
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -276,10 +303,12 @@ def load_train_words(path: str | os.PathLike, seed: int, lowercase: bool = False
 
 
 def load_splits(path: str | os.PathLike = DEFAULT_DATA_PATH, block_size: int = 3, seed: int = 42,
-                lowercase: bool = False, words: Sequence[str] | None = None) -> Splits:
+                lowercase: bool = False, words: Sequence[str] | None = None, sequences: bool = False) -> Splits:
     """Load the words (or take `words`, read from path already), build the vocabulary from all
     of them, and split as in the lecture.
 
+    With sequences, each split is the sequence view (build_sequence_arrays, the length the
+    longest word of the whole list + 1; block_size is then unused), else context windows.
     Raises DataError if the list is too short for every split to hold a word."""
     words = load_words(path, lowercase) if words is None else list(words)
     vocab = build_vocab(words)
@@ -288,5 +317,9 @@ def load_splits(path: str | os.PathLike = DEFAULT_DATA_PATH, block_size: int = 3
     if empty:
         raise DataError(f"{path}: {len(words)} word(s) are too few for the 80/10/10 split "
                         f"(the {' and '.join(empty)} split would be empty)")
-    train, val, test = (build_dataset(part, vocab, block_size) for part in parts)
+    if sequences:
+        length = sequence_length(words)
+        train, val, test = (tuple(map(microtorch.from_numpy, build_sequence_arrays(part, vocab, length))) for part in parts)
+    else:
+        train, val, test = (build_dataset(part, vocab, block_size) for part in parts)
     return Splits(vocab, train, val, test)

@@ -30,6 +30,7 @@ from . import diagnostics as D
 from . import options as O
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import SHIPPED, file_sha256, load_splits, resolve_data
+from .models import is_sequence
 from .files import commit_bytes, named_errors, os_error_line
 from .loop import LossDiverged, evaluate, explosion_limit, lr_schedule, train_steps
 from .models import build_model
@@ -52,7 +53,7 @@ def _from_checkpoint(args: argparse.Namespace) -> dict:
         print(f"warning: {path} has changed since the run was trained (its SHA-256 differs): "
               "the split is not the run's", file=sys.stderr)
     splits = load_splits(path, ckpt.model_config.block_size, train.get("seed", args.seed),
-                         lowercase=train.get("lowercase", args.lowercase))
+                         lowercase=train.get("lowercase", args.lowercase), sequences=is_sequence(ckpt.model_config))
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{args.checkpoint}: the vocabulary of {data} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
     return {"model": ckpt.build_model(), "config": ckpt.model_config, "splits": splits, "data": data,
@@ -61,11 +62,15 @@ def _from_checkpoint(args: argparse.Namespace) -> dict:
 
 def _fresh(args: argparse.Namespace, generator: microtorch.Generator) -> dict:
     data = args.data or SHIPPED
-    splits = load_splits(resolve_data(data), args.block_size, args.seed, lowercase=args.lowercase)
-    config = O.model_config(args, len(splits.vocab))
+    splits = load_splits(resolve_data(data), args.block_size, args.seed, lowercase=args.lowercase,
+                         sequences=O.FAMILIES[args.type].sequence)
+    config = O.model_config(args, len(splits.vocab), block_size=splits.train[0].shape[1])
     model = build_model(config, generator)
     if args.bias_before_batchnorm:
         add_bias_before_batchnorm(model, generator)
+    if config.type != "mlp":
+        return {"model": model, "config": config, "splits": splits, "data": data, "losses": [], "step": 0,
+                "what": f"initialisation: {config.type}"}
     gain = "" if config.init != "kaiming" else f", gain {config.resolved_gain:.3g}"
     what = (f"initialisation: {config.n_layers} x {config.n_hidden} tanh, "
             f"{'BatchNorm' if config.batchnorm else 'no BatchNorm'}, init {config.init}{gain}")
@@ -101,19 +106,22 @@ def train(run: dict, args: argparse.Namespace, generator: microtorch.Generator, 
     Stops (LossDiverged) if the loss becomes non-finite or explodes past explosion_limit."""
     model, (X, Y) = run["model"], run["splits"].train
     decay_at = args.lr_decay_at if args.lr_decay_at is not None else run["step"] + args.steps // 2
-    lr_at = lr_schedule(args.lr, args.lr_final, decay_at)
-    recorder = D.UpdateRatioRecorder(model, every=args.every)
-    optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
+    lr_final = args.lr if args.lr_final is None else args.lr_final  # None: a constant lr (makemore.py's types)
+    lr_at = lr_schedule(args.lr, lr_final, decay_at)
+    adamw = args.optimizer == "adamw"
+    recorder = D.UpdateRatioRecorder(model, every=args.every, measured=adamw)  # AdamW's update is not lr * grad
+    optimizer = (microtorch.optim.AdamW(model.parameters(), lr=args.lr, betas=O.ADAMW_BETAS, weight_decay=args.weight_decay)
+                 if adamw else microtorch.optim.SGD(model.parameters(), lr=args.lr))
     t0 = time.perf_counter()
     losses = train_steps(model, X, Y, optimizer, args.steps, args.batch_size, lr_at, generator,
                          start_step=run["step"], callback=recorder,
                          max_loss=explosion_limit(len(run["splits"].vocab), initial_loss))
     seconds = time.perf_counter() - t0
     run["losses"].extend(losses)
-    result = {"steps": args.steps, "seconds": seconds, "lr": args.lr, "lr_final": args.lr_final, "lr_decay_at": decay_at,
+    result = {"steps": args.steps, "seconds": seconds, "lr": args.lr, "lr_final": lr_final, "lr_decay_at": decay_at,
               "train_loss": evaluate(model, X, Y), "val_loss": evaluate(model, *run["splits"].val),
               "update_ratios": recorder.to_dict()}
-    stats = " (running BatchNorm statistics)" if any(isinstance(m, nn.BatchNorm1d) for m in model) else ""
+    stats = " (running BatchNorm statistics)" if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()) else ""
     echo(f"\ntrained {args.steps} steps in {seconds:.1f} s; eval mode{stats}: "
           f"train loss {result['train_loss']:.4f}, val loss {result['val_loss']:.4f}")
     D.plot_update_ratios(recorder, args.out / "update_ratio.png")
@@ -178,7 +186,7 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns 0, 1 if the training diverged, 2 on bad input."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = O.parse_args(parser, argv)
     _check_args(parser, args)
     args.out = args.out or O.default_out("diagnose")
     echo = Echo()

@@ -68,6 +68,20 @@ def expected_initial_loss(vocab_size: int) -> float:
     return -math.log(1.0 / vocab_size)
 
 
+def uniform_target_loss(logits, targets=None) -> float:
+    """mean over rows of logsumexp(z) - mean(z): the expected cross-entropy of these logits if the
+    targets were unrelated to them. ln(V) for equal logits; above it by about var(z)/2 when the
+    logits start with a random spread (PyTorch's default init of an output layer). With targets,
+    the rows whose target is -1 (the sequence view's padding) are left out, as the loss does."""
+    z = _np(logits).astype(np.float64)
+    z = z.reshape(-1, z.shape[-1])
+    if targets is not None:
+        z = z[_np(targets).reshape(-1) != -1]
+    top = z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+    return float((lse - z.mean(axis=1)).mean())
+
+
 def saturation(t, threshold: float = SATURATION_THRESHOLD) -> float:
     """The percentage of activations with |t| > threshold."""
     a = _np(t)
@@ -167,17 +181,49 @@ def _side_effect_free(model: nn.Module):
                 b.copy_(microtorch.from_numpy(buffers[name]))
 
 
-def _forward(model: nn.Sequential, X: microtorch.Tensor) -> tuple[microtorch.Tensor, list]:
-    """Layer by layer; returns the logits and (index, input, output) of every Tanh."""
-    x, tanhs = X, []
-    for i, layer in enumerate(model):
-        out = layer(x)
-        if isinstance(layer, nn.Tanh):
-            if out.requires_grad:
-                out.retain_grad()
-            tanhs.append((i, x, out))
-        x = out
-    return x, tanhs
+def _forward(model: nn.Module, X: microtorch.Tensor) -> tuple[microtorch.Tensor, list]:
+    """Layer by layer (an nn.Sequential) or through forward with every nn.Tanh submodule recorded
+    (another model); returns the logits and (index or name, input, output) of every Tanh.
+    A Tanh's (B, T, C) input and output are read as B*T rows of C units."""
+    tanhs = []
+
+    def record(key, x, out):
+        if out.requires_grad:
+            out.retain_grad()
+        tanhs.append((key, x, out))
+
+    if isinstance(model, nn.Sequential):
+        x = X
+        for i, layer in enumerate(model):
+            out = layer(x)
+            if isinstance(layer, nn.Tanh):
+                record(i, x, out)
+            x = out
+        return x, tanhs
+    hooked = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Tanh)]
+    for name, m in hooked:
+        def forward(x, _name=name, _m=m):
+            out = type(_m).forward(_m, x)
+            record(_name, x, out)
+            return out
+        object.__setattr__(m, "forward", forward)
+    try:
+        return model(X), tanhs
+    finally:
+        for _, m in hooked:
+            object.__delattr__(m, "forward")
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """(B, ..., C) as (rows, C)."""
+    return a.reshape(-1, a.shape[-1]) if a.ndim > 2 else a
+
+
+def _batch_loss(logits: microtorch.Tensor, Y: microtorch.Tensor) -> microtorch.Tensor:
+    """Cross-entropy per predicted character: (B, V) logits, or (B, T, V) with targets -1 ignored."""
+    if logits.ndim == 3:
+        return F.cross_entropy(logits.view(-1, logits.shape[-1]), Y.view(-1), ignore_index=-1)
+    return F.cross_entropy(logits, Y)
 
 
 def trace(model: nn.Sequential, X: microtorch.Tensor, Y: microtorch.Tensor | None = None) -> Trace:
@@ -192,9 +238,10 @@ def trace(model: nn.Sequential, X: microtorch.Tensor, Y: microtorch.Tensor | Non
             logits, tanhs = _forward(model, X)
             loss = None
             if Y is not None:
-                loss = F.cross_entropy(logits, Y)
+                loss = _batch_loss(logits, Y)
                 loss.backward()
-    records = [TanhTrace(i, _np(pre).copy(), _np(out).copy(), None if out.grad is None else _np(out.grad).copy())
+    records = [TanhTrace(i, _rows(_np(pre)).copy(), _rows(_np(out)).copy(),
+                         None if out.grad is None else _rows(_np(out.grad)).copy())
                for i, pre, out in tanhs]
     params = {name: (_np(p).copy(), None if p.grad is None else _np(p.grad).copy())
               for name, p in model.named_parameters()}
@@ -220,7 +267,7 @@ def initial_loss_check(source: nn.Module | Trace, X=None, Y=None) -> dict:
     tr = _traced(source, X, Y)
     if tr.loss is None:
         raise ValueError("the trace has no loss: trace the model with targets Y")
-    expected = expected_initial_loss(tr.logits.shape[1])
+    expected = expected_initial_loss(tr.logits.shape[-1])
     return {"loss": tr.loss, "expected": expected, "gap": tr.loss - expected}
 
 
@@ -337,21 +384,38 @@ class UpdateRatioRecorder:
         recorder.ratios["0.weight"]  # one value per recorded step in recorder.steps
     """
 
-    def __init__(self, model: nn.Module, every: int = 1):
+    def __init__(self, model: nn.Module, every: int = 1, measured: bool = False):
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
         self.every = every
+        self.measured = measured  # the actual change of the data over the step (AdamW's update is not lr * grad)
         self.params = [(name, p) for name, p in model.named_parameters() if p.ndim == 2]
         self.steps: list[int] = []
         self.ratios: dict[str, list[float]] = {name: [] for name, _ in self.params}
+        self._before: dict[str, np.ndarray] | None = None
 
     def __call__(self, step: int, model: nn.Module, optimizer, lr: float, loss: float) -> None:
+        if self.measured:
+            self._measure(step)
+            return
         if step % self.every:
             return
         self.steps.append(step)
         for name, p in self.params:
             grad = p.grad
             self.ratios[name].append(math.nan if grad is None else update_to_data_ratio(grad, p, lr))
+
+    def _measure(self, step: int) -> None:
+        """log10(std(data after - data before) / std(data before)) over the step: the data is copied
+        one step before each recorded one (the first recorded step is the second after it starts)."""
+        before, self._before = self._before, None
+        if before is not None:
+            self.steps.append(step)
+            for name, p in self.params:
+                now = _np(p).astype(np.float64)
+                self.ratios[name].append(math.log10(_ratio(_std(now - before[name]), _std(before[name]))))
+        if (step + 1) % self.every == 0:
+            self._before = {name: _np(p).astype(np.float64) for name, p in self.params}
 
     def to_dict(self) -> dict:
         """{every, steps, ratios, reference}, JSON-ready."""
@@ -444,11 +508,16 @@ def smooth_log_losses(losses: list[float], windows: int = 200) -> tuple[np.ndarr
     return np.arange(len(curve)) * width + width / 2, curve
 
 
-def plot_losses(curves: dict[str, list[float]], path: str | Path | None = None, title: str = "training loss"):
-    """One smoothed log10-loss curve per named run."""
+def plot_losses(curves: dict[str, list[float]], path: str | Path | None = None, title: str = "training loss",
+                points: dict[str, dict[int, float]] | None = None):
+    """One smoothed log10-loss curve per named run; points: named {step: loss} series (e.g. the
+    periodic validation loss), drawn as log10 lines with markers beside them."""
     fig, ax = _figure(title, "step", "log10(loss), window mean")
     for name, losses in curves.items():
         if losses:
             steps, curve = smooth_log_losses(losses)
             ax.plot(steps, curve, label=name)
+    for name, series in (points or {}).items():
+        steps = sorted(series)
+        ax.plot(steps, np.log10([series[s] for s in steps]), marker=".", label=name)
     return _finish(fig, ax, path)

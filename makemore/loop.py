@@ -14,10 +14,10 @@ import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
 
-from .data import Splits
+from .data import IGNORE_INDEX, Splits
 from .models import EVAL_BATCH, batches, calibrate_batchnorm
 
-__all__ = ["LossDiverged", "NonFiniteLoss", "ExplodingLoss", "EXPLODE_FACTOR", "explosion_limit", "lr_schedule",
+__all__ = ["loss_of", "LossDiverged", "NonFiniteLoss", "ExplodingLoss", "EXPLODE_FACTOR", "explosion_limit", "lr_schedule",
            "train_steps", "evaluate", "split_losses", "PROGRESS_EVERY"]
 
 PROGRESS_EVERY = 100  # steps between calls of on_progress
@@ -62,6 +62,15 @@ def explosion_limit(vocab_size: int, initial_loss: float) -> float:
     return EXPLODE_FACTOR * max(math.log(vocab_size), initial_loss)
 
 
+def loss_of(logits: microtorch.Tensor, targets: microtorch.Tensor, reduction: str = "mean") -> microtorch.Tensor:
+    """Cross-entropy of (B, vocab) logits with (B,) targets (the window view), or of (B, T, vocab)
+    with (B, T) targets padded with IGNORE_INDEX (the sequence view): per predicted character."""
+    if logits.ndim == 3:
+        return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1), ignore_index=IGNORE_INDEX,
+                               reduction=reduction)
+    return F.cross_entropy(logits, targets, reduction=reduction)
+
+
 def lr_schedule(lr: float, lr_final: float, decay_at: int) -> Callable[[int], float]:
     """The lecture's step decay: lr before step decay_at, lr_final from then on."""
     return lambda step: lr if step < decay_at else lr_final
@@ -100,7 +109,7 @@ def train_steps(
     model.train()
     for step in range(start_step, start_step + steps):
         ix = microtorch.randint(0, n, (batch_size,), generator=generator)._array
-        loss = F.cross_entropy(model(microtorch.from_numpy(Xa[ix])), microtorch.from_numpy(Ya[ix]))
+        loss = loss_of(model(microtorch.from_numpy(Xa[ix])), microtorch.from_numpy(Ya[ix]))
         value = loss.item()
         if not value <= limit:  # NaN fails every comparison
             raise NonFiniteLoss(step, value) if not math.isfinite(value) else ExplodingLoss(step, value, limit)
@@ -122,19 +131,21 @@ def train_steps(
 
 @microtorch.no_grad()
 def evaluate(model: nn.Module, X: microtorch.Tensor, Y: microtorch.Tensor, batch_size: int = EVAL_BATCH) -> float:
-    """The mean loss over (X, Y) in eval mode (running BatchNorm statistics), batch_size rows
-    per forward (memory does not grow with the split); the batches' sums add up in float64."""
+    """The mean loss per predicted character over (X, Y) in eval mode (running BatchNorm
+    statistics), at most batch_size predicted positions per forward (memory does not grow with
+    the split; a sequence-view row counts its length); the batches' sums add up in float64."""
     if len(Y) == 0:
         raise ValueError("evaluate needs at least one example")
     was_training = model.training
     model.eval()
     total = 0.0
+    rows = max(1, batch_size // (Y.shape[1] if Y.ndim == 2 else 1))
     try:
-        for xb, yb in zip(batches(X, batch_size), batches(Y, batch_size)):
-            total += F.cross_entropy(model(xb), yb, reduction="sum").item()
+        for xb, yb in zip(batches(X, rows), batches(Y, rows)):
+            total += loss_of(model(xb), yb, reduction="sum").item()
     finally:
         model.train(was_training)
-    return total / len(Y)
+    return total / int((Y.numpy() != IGNORE_INDEX).sum())
 
 
 def has_batchnorm(model: nn.Module) -> bool:

@@ -16,9 +16,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
+import microtorch
+
 from .data import LECTURE, SHIPPED
 from .loop import lr_schedule
-from .models import TYPES, ModelConfig
+from .models import FAMILIES, TYPES, ModelConfig, SequenceConfig
+from .models.bigram import BigramConfig
+from .models.wavenet import WaveNetConfig
 
 MAX_LR = 10.0
 MAX_SEED = 2**64 - 1  # PyTorch's manual_seed range (unsigned 64-bit)
@@ -122,18 +126,36 @@ def run_folder(text: str) -> Path:
 # the option groups
 
 MODEL_OPTIONS = ("type", "block_size", "n_embd", "n_hidden", "n_layers", "no_batchnorm", "batchnorm_output", "init",
-                 "gain", "output_scale", "bn_momentum")
-TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay_at", "lr_final")
+                 "gain", "output_scale", "bn_momentum", "n_head", "dropout")
+TRAINING_OPTIONS = ("batch_size", "lr", "lr_decay_at", "lr_final", "optimizer", "weight_decay", "eval_every")
+OPTIMIZERS = ("sgd", "adamw")
+ADAMW_BETAS = (0.9, 0.99)  # makemore.py's
+
+
+def _alias(g: argparse._ActionsContainer, flag: str, dest: str, type: Callable) -> None:
+    """flag as another name of the option dest (makemore.py's spelling), kept out of --help so
+    the option's own errors keep naming it alone."""
+    g.add_argument(flag, dest=dest, type=type, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def add_model_options(g: argparse._ActionsContainer) -> None:
     """--type and the MLP's shape and initialisation."""
-    g.add_argument("--type", choices=TYPES, default="mlp", help="model family (default: %(default)s)")
-    g.add_argument("--block-size", type=int_at_least(1), default=3, help="characters of context (default: %(default)s)")
+    g.add_argument("--type", choices=TYPES, default="mlp",
+                   help="model family (default: %(default)s); the defaults below are the mlp's, the other types' are listed at the end")
+    g.add_argument("--block-size", type=int_at_least(1), default=3,
+                   help="characters of context (default: %(default)s; the sequence types use the longest word + 1)")
     g.add_argument("--n-embd", type=int_at_least(1), default=10, help="embedding size per character (default: %(default)s)")
-    g.add_argument("--n-hidden", type=int_at_least(1), default=200, help="units per hidden layer (default: %(default)s)")
+    g.add_argument("--n-hidden", type=int_at_least(1), default=200,
+                   help="units per hidden layer; the RNN's state, the BoW's MLP width (also --n-embd2) (default: %(default)s)")
     g.add_argument("--n-layers", type=int_at_least(0), default=1,
-                   help="hidden [Linear, (BatchNorm1d), Tanh] blocks (default: %(default)s)")
+                   help="hidden [Linear, (BatchNorm1d), Tanh] blocks; the transformer's blocks (also --n-layer) "
+                        "(default: %(default)s)")
+    _alias(g, "--n-embd2", "n_hidden", int_at_least(1))
+    _alias(g, "--n-layer", "n_layers", int_at_least(0))
+    g.add_argument("--n-head", type=int_at_least(1), default=4, help="the transformer's attention heads (default: %(default)s)")
+    g.add_argument("--dropout", type=ranged(0.0, 0.99), default=0.0,
+                   help="the transformer's embedding and residual dropout, as GPT-2's (makemore.py has none) "
+                        "(default: %(default)s)")
     g.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm1d in the hidden blocks")
     g.add_argument("--batchnorm-output", action="store_true", help="a BatchNorm1d after the last Linear")
     g.add_argument("--init", choices=["kaiming", "pytorch", "naive"], default="kaiming",
@@ -151,11 +173,19 @@ def add_training_options(g: argparse._ActionsContainer, steps_default: int | Non
     g.add_argument("--steps", type=int_at_least(min_steps), default=steps_default, help=steps_help)
     g.add_argument("--batch-size", type=int_at_least(1), default=32, help="examples per step (default: %(default)s)")
     g.add_argument("--lr", type=learning_rate, default=0.1,
-                   help=f"learning rate before --lr-decay-at, above 0 and at most {MAX_LR:g} (default: %(default)s)")
+                   help=f"learning rate before --lr-decay-at, above 0 and at most {MAX_LR:g} (also --learning-rate) "
+                        "(default: %(default)s)")
+    _alias(g, "--learning-rate", "lr", learning_rate)
     g.add_argument("--lr-decay-at", type=int_at_least(0), default=None,
                    help="step from which the learning rate is --lr-final (default: half the steps)")
     g.add_argument("--lr-final", type=final_learning_rate, default=0.01,
                    help="learning rate after the decay (default: %(default)s)")
+    g.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd",
+                   help=f"sgd, or adamw with betas {ADAMW_BETAS} as makemore.py (default: %(default)s)")
+    g.add_argument("--weight-decay", type=non_negative, default=0.0, help="AdamW's decoupled weight decay (default: %(default)s)")
+    g.add_argument("--eval-every", type=int_at_least(0), default=0,
+                   help="steps between validation losses (metrics.csv, loss.png, the best-val checkpoint); 0: none "
+                        "(default: %(default)s)")
 
 
 DATA_HELP = (f"word list, one word per line; '{SHIPPED}': the 29,910 US names of 2017 installed with makemore; "
@@ -184,8 +214,73 @@ def changed_options(parser: argparse.ArgumentParser, args: argparse.Namespace, n
     return [n for n in names if hasattr(args, n) and getattr(args, n) != parser.get_default(n)]
 
 
-def model_config(args: argparse.Namespace, vocab_size: int) -> ModelConfig:
-    """The config of the model the options describe."""
+# ----------------------------------------------------------------------------
+# per-type defaults: the options a type sets differently from the MLP's (makemore.models.FAMILIES)
+
+TYPE_DEPENDENT = ("block_size", "n_embd", "n_hidden", "n_layers", "bn_momentum", "lr", "lr_decay_at", "lr_final",
+                  "steps", "optimizer", "weight_decay", "eval_every")
+# the model options each type reads; any other model option given on the command line is an error
+TYPE_OPTIONS = {
+    "mlp": ("block_size", "n_embd", "n_hidden", "n_layers", "no_batchnorm", "batchnorm_output", "init", "gain",
+            "output_scale", "bn_momentum"),
+    "bigram": (),
+    "wavenet": ("block_size", "n_embd", "n_hidden", "bn_momentum", "output_scale"),
+    **{t: ("n_embd", "n_layers", "n_head", "dropout") if t == "transformer" else ("n_embd", "n_hidden")
+       for t in ("rnn", "gru", "bow", "transformer")},
+}
+
+
+def type_defaults_text() -> str:
+    """The per-type defaults, for a command's --help epilog."""
+    lines = ["defaults per --type (where they differ from the mlp's):"]
+    for kind, family in FAMILIES.items():
+        values = ", ".join(f"--{k.replace('_', '-')} {'constant' if k == 'lr_final' and v is None else v}"
+                           for k, v in family.defaults.items())
+        lines.append(f"  {kind:12s}{' sequence view (one padded word per row);' if family.sequence else ''} {values or '-'}")
+    return "\n".join(lines)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET = _Unset()
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """parser.parse_args, then the chosen --type's defaults for the type-dependent options not
+    given (args.given: the dests given on the command line). A model option the type does not
+    read is a usage error."""
+    dests = {a.dest for a in parser._actions if a.dest in TYPE_DEPENDENT or a.dest in MODEL_OPTIONS}
+    args = parser.parse_args(argv, namespace=argparse.Namespace(**{d: _UNSET for d in dests}))
+    args.given = {d for d in dests if getattr(args, d) is not _UNSET}
+    kind = args.type if args.type is not _UNSET else parser.get_default("type")
+    resuming = bool(getattr(args, "resume", None) or getattr(args, "eval_only", None))
+    family_defaults = FAMILIES[kind].defaults if not resuming else {}
+    for d in dests:
+        if getattr(args, d) is _UNSET:
+            setattr(args, d, family_defaults.get(d, parser.get_default(d)))
+    if not resuming:
+        extra = sorted(d for d in args.given & set(MODEL_OPTIONS) if d != "type" and d not in TYPE_OPTIONS[kind])
+        if extra:
+            parser.error(f"--type {kind} does not use {', '.join('--' + d.replace('_', '-') for d in extra)}")
+    return args
+
+
+def model_config(args: argparse.Namespace, vocab_size: int, block_size: int | None = None):
+    """The config of the model the options describe (block_size: the sequence view's length)."""
+    kind = getattr(args, "type", "mlp")
+    if kind == "bigram":
+        return BigramConfig(vocab_size=vocab_size)
+    if kind == "wavenet":
+        scale = {} if args.output_scale is None else {"output_scale": args.output_scale}
+        return WaveNetConfig(vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd,
+                             n_hidden=args.n_hidden, bn_momentum=args.bn_momentum, **scale)
+    if FAMILIES[kind].sequence:
+        return SequenceConfig(type=kind, vocab_size=vocab_size, block_size=block_size, n_layer=args.n_layers,
+                              n_head=args.n_head, n_embd=args.n_embd, n_embd2=args.n_hidden,
+                              dropout=args.dropout if kind == "transformer" else 0.0)
     return ModelConfig(
         vocab_size=vocab_size, block_size=args.block_size, n_embd=args.n_embd, n_hidden=args.n_hidden,
         n_layers=args.n_layers, batchnorm=not args.no_batchnorm, init=args.init, gain=args.gain,
@@ -208,6 +303,15 @@ class TrainConfig:
     seed: int
     data_sha256: str | None = None  # of the word list's bytes, checked on resume
     lowercase: bool = False
+    optimizer: str = "sgd"          # 'sgd' | 'adamw'
+    weight_decay: float = 0.0
+    eval_every: int = 0             # steps between validation losses; 0: none
+
+    def make_optimizer(self, params) -> microtorch.optim.Optimizer:
+        """SGD(lr), or makemore.py's AdamW(lr, betas (0.9, 0.99), eps 1e-8, weight_decay)."""
+        if self.optimizer == "adamw":
+            return microtorch.optim.AdamW(params, lr=self.lr, betas=ADAMW_BETAS, eps=1e-8, weight_decay=self.weight_decay)
+        return microtorch.optim.SGD(params, lr=self.lr)
 
     @property
     def lr_at(self) -> Callable[[int], float]:
@@ -231,5 +335,7 @@ def train_config(args: argparse.Namespace, data: str, data_sha256: str | None) -
     steps = args.steps if args.steps is not None else DEFAULT_STEPS
     return TrainConfig(data=data, steps=steps, batch_size=args.batch_size, lr=args.lr,
                        lr_decay_at=args.lr_decay_at if args.lr_decay_at is not None else steps // 2,
-                       lr_final=args.lr_final, seed=args.seed, data_sha256=data_sha256,
-                       lowercase=getattr(args, "lowercase", False))
+                       lr_final=args.lr_final if args.lr_final is not None else args.lr,  # None: a constant lr
+                       seed=args.seed, data_sha256=data_sha256,
+                       lowercase=getattr(args, "lowercase", False), optimizer=getattr(args, "optimizer", "sgd"),
+                       weight_decay=getattr(args, "weight_decay", 0.0), eval_every=getattr(args, "eval_every", 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 import microtorch
@@ -10,6 +11,7 @@ import microtorch
 from . import options as O
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import DataError, file_sha256, load_train_words, resolve_data
+from .models import is_sequence
 from .sampling import MAX_LENGTH, format_samples, sample_names
 
 __all__ = ["sample_names", "format_samples", "MAX_LENGTH", "main"]
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_dir", help="the run folder (holding checkpoint.npz)")
     p.add_argument("-n", type=O.int_at_least(0), default=20, help="how many names (default: %(default)s)")
     O.add_seed_option(p, "seed of the sampling generator")
+    p.add_argument("--temperature", type=O.ranged(0.0, math.inf, low_open=True), default=1.0,
+                   help="divide the logits by this: below 1 safer names, above 1 wilder (default: %(default)s)")
+    p.add_argument("--top-k", type=O.int_at_least(1), default=None,
+                   help="sample only from the k most likely characters (default: all)")
     args = p.parse_args(argv)
     try:
         ckpt = load_checkpoint(args.run_dir)
@@ -50,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     train_words = _train_words(ckpt.config.get("train"))
     generator = microtorch.Generator().manual_seed(args.seed)
     for start in range(0, args.n, SAMPLE_CHUNK):  # printed as they come: memory does not grow with -n
-        names = sample_names(model, ckpt.vocab, ckpt.model_config.block_size, min(SAMPLE_CHUNK, args.n - start), generator)
+        names = sample_names(model, ckpt.vocab, ckpt.model_config.block_size, min(SAMPLE_CHUNK, args.n - start), generator,
+                             sequence=is_sequence(ckpt.model_config), temperature=args.temperature, top_k=args.top_k)
         print(format_samples(names, train_words), flush=True)
     return 0
 

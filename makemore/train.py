@@ -27,12 +27,13 @@ from . import options as O
 from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint, saved_step
 from .data import (LECTURE, SHIPPED, DataError, Splits, file_sha256, load_splits, load_words, resolve_data,
                    split_words, vocabulary_report)
-from .diagnostics import LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch
+from .diagnostics import (LOSS_GAP_TOLERANCE, expected_initial_loss, initial_loss_check, plot_losses, probe_batch,
+                          uniform_target_loss)
 from .files import commit_bytes, named_errors, os_error_line, remove_stale_temporaries
 from .lock import RunLock, RunLocked
 from .loop import (PROGRESS_EVERY, LossDiverged, NonFiniteLoss, evaluate, explosion_limit, lr_schedule, split_losses,
                    train_steps)
-from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters
+from .models import ModelConfig, build_model, calibrate_batchnorm, count_parameters, is_sequence
 from .sampling import format_samples, sample_names
 
 __all__ = ["train_steps", "lr_schedule", "evaluate", "split_losses", "calibrate_batchnorm", "NonFiniteLoss", "main"]
@@ -90,29 +91,38 @@ def _duration(seconds: float) -> str:
 
 METRICS_NAME = "metrics.csv"
 METRICS_HEADER = "step,loss,lr\n"
+VAL_HEADER = "step,loss,lr,val_loss\n"  # with --eval-every
 
 
-def metrics_rows(start_step: int, losses: list[float], lr_at: Callable[[int], float]) -> list[str]:
-    """One 'step,loss,lr' row per step."""
-    return [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+def metrics_rows(start_step: int, losses: list[float], lr_at: Callable[[int], float],
+                 val: dict[int, float] | None = None) -> list[str]:
+    """One 'step,loss,lr' row per step. With val ({steps done: validation loss}, --eval-every), a
+    fourth column val_loss, filled on the row of the step after which it was measured."""
+    if val is None:
+        return [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g}\n" for i, loss in enumerate(losses)]
+    return [f"{start_step + i},{loss:.6f},{lr_at(start_step + i):g},"
+            f"{format(val[start_step + i + 1], '.6f') if start_step + i + 1 in val else ''}\n"
+            for i, loss in enumerate(losses)]
 
 
-def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float]) -> None:
-    """Append one 'step,loss,lr' row per step (header first if the file is new)."""
-    rows = metrics_rows(start_step, losses, lr_at)
+def append_metrics(path: Path, start_step: int, losses: list[float], lr_at: Callable[[int], float],
+                   val: dict[int, float] | None = None) -> None:
+    """Append one row per step (header first if the file is new); val as in metrics_rows."""
+    rows = metrics_rows(start_step, losses, lr_at, val)
     with named_errors(path), open(path, "a") as f:
         if f.tell() == 0:
-            f.write(METRICS_HEADER)
+            f.write(METRICS_HEADER if val is None else VAL_HEADER)
         f.writelines(rows)
 
 
-def sync_metrics(path: Path, losses: list[float], lr_at: Callable[[int], float]) -> str | None:
+def sync_metrics(path: Path, losses: list[float], lr_at: Callable[[int], float],
+                 val: dict[int, float] | None = None) -> str | None:
     """Make metrics.csv hold exactly the checkpoint's steps before a resumed run appends to it.
 
     Rows after the checkpoint's step (written before a kill) are dropped. A missing, short or
     damaged file (or one that disagrees with the checkpoint's loss history) is rewritten from
     that history; the returned warning says what was wrong (None if the file was in order)."""
-    expected = [METRICS_HEADER] + metrics_rows(0, losses, lr_at)
+    expected = [METRICS_HEADER if val is None else VAL_HEADER] + metrics_rows(0, losses, lr_at, val)
     try:
         with named_errors(path):
             lines = path.read_text().splitlines(keepends=True)
@@ -174,13 +184,13 @@ def new_run(args: argparse.Namespace, run_dir: Path) -> Run:
     path = resolve_data(args.data)
     sha = file_sha256(path)
     words = load_words(path, args.lowercase)
-    splits = load_splits(path, args.block_size, args.seed, words=words)
+    splits = load_splits(path, args.block_size, args.seed, words=words, sequences=O.FAMILIES[args.type].sequence)
     print("\n".join(vocabulary_report(words, splits.vocab)))
     train = O.train_config(args, _data_spec(args.data, path), sha)
-    config = O.model_config(args, len(splits.vocab))
+    config = O.model_config(args, len(splits.vocab), block_size=splits.train[0].shape[1])
     generator = microtorch.Generator().manual_seed(args.seed)
     model = build_model(config, generator)
-    optimizer = microtorch.optim.SGD(model.parameters(), lr=args.lr)
+    optimizer = train.make_optimizer(model.parameters())
     return Run(run_dir, train, config, splits, split_words(words, args.seed)[0], model, optimizer, generator, [],
                {"train_seconds": 0.0})
 
@@ -214,12 +224,13 @@ def _restore(run_dir: Path, accept_changed_data: bool = False) -> Run:
         raise CheckpointError(f"{where}: the training settings (config.train) are missing or not a dict") from None
     path = check_data(train, accept_changed_data)
     words = load_words(path, train.lowercase)
-    splits = load_splits(path, ckpt.model_config.block_size, train.seed, words=words)
+    splits = load_splits(path, ckpt.model_config.block_size, train.seed, words=words,
+                         sequences=is_sequence(ckpt.model_config))
     if splits.vocab != ckpt.vocab:
         raise CheckpointError(f"{run_dir}: the vocabulary of {path} is {splits.vocab}, the checkpoint's {ckpt.vocab}")
-    model = build_model(ckpt.model_config, microtorch.Generator())
-    optimizer = microtorch.optim.SGD(model.parameters(), lr=train.lr)
-    generator = microtorch.Generator()
+    generator = microtorch.Generator()  # the model's too (dropout draws from it), set to the saved state below
+    model = build_model(ckpt.model_config, generator)
+    optimizer = train.make_optimizer(model.parameters())
     ckpt.restore(model, optimizer, generator)
     return Run(run_dir, train, ckpt.model_config, splits, split_words(words, train.seed)[0], model, optimizer,
                generator, list(ckpt.losses), dict(ckpt.extra))
@@ -238,7 +249,8 @@ def resume_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Run
         if args.steps < len(run.losses):
             raise SystemExit(f"error: --steps {args.steps} is below the checkpoint's step {len(run.losses)}")
         run.train.steps = args.steps
-    warning = sync_metrics(run.dir / METRICS_NAME, run.losses, run.lr_at)
+    warning = sync_metrics(run.dir / METRICS_NAME, run.losses, run.lr_at,
+                           _val_losses(run) if run.train.eval_every else None)
     if warning:
         print(warning, file=sys.stderr)
     a = run.train
@@ -258,9 +270,18 @@ def check_initial_loss(run: Run) -> None:
     run.extra.update(initial_loss_predicted=predicted, initial_loss_measured=measured,
                      max_loss=explosion_limit(run.model_config.vocab_size, measured))
     print(f"initial loss: predicted -ln(1/{run.model_config.vocab_size}) = {predicted:.4f}, measured {measured:.4f}")
-    if not abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
-        print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
-              "starts confidently wrong (see --init and --output-scale)", file=sys.stderr)
+    if abs(measured - predicted) <= LOSS_GAP_TOLERANCE:
+        return
+    with microtorch.no_grad():
+        spread = uniform_target_loss(run.model.train()(batch[0]), batch[1])
+    run.extra["initial_loss_spread"] = spread
+    if is_sequence(run.model_config):  # makemore.py's models keep PyTorch's default init of the output layer
+        print(f"  above -ln(1/V) by {measured - predicted:+.2f}: makemore.py's init (PyTorch's defaults) starts the "
+              f"logits with a random spread, which alone costs {spread - predicted:+.2f} "
+              "(mean logsumexp(z) - mean(z)); an output layer scaled by 0.1 would start at -ln(1/V)")
+        return
+    print(f"WARNING: the initial loss is {measured - predicted:+.2f} from the uniform prediction's: the network "
+          "starts confidently wrong (see --init and --output-scale)", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -291,9 +312,33 @@ def _deferred_sigint():
         signal.signal(signal.SIGINT, previous)
 
 
-def _next_stop(step: int, total: int, checkpoint_every: int) -> int:
-    """The end of the chunk starting at step: the next metrics append, checkpoint or the end."""
-    return min(total, (step // METRICS_CHUNK + 1) * METRICS_CHUNK, (step // checkpoint_every + 1) * checkpoint_every)
+def _next_stop(step: int, total: int, checkpoint_every: int, eval_every: int = 0) -> int:
+    """The end of the chunk starting at step: the next metrics append, checkpoint, evaluation or the end."""
+    stop = min(total, (step // METRICS_CHUNK + 1) * METRICS_CHUNK, (step // checkpoint_every + 1) * checkpoint_every)
+    return min(stop, (step // eval_every + 1) * eval_every) if eval_every else stop
+
+
+BEST_DIR = "best"  # <run>/best/: the checkpoint of the lowest validation loss (with --eval-every)
+
+
+def _val_losses(run: Run) -> dict[int, float]:
+    """{steps done: validation loss} of the run's periodic evaluations."""
+    return {int(step): loss for step, loss in run.extra.get("val_losses", [])}
+
+
+def validate(run: Run) -> None:
+    """The validation loss after the current step: recorded, printed, and the best-val checkpoint
+    (<run>/best, a run folder of its own) replaced when it is the lowest so far."""
+    step = len(run.losses)
+    loss = evaluate(run.model, *run.splits.val)
+    run.extra.setdefault("val_losses", []).append([step, loss])
+    best = run.extra.get("best_val")
+    if best is None or loss < best["loss"]:
+        run.extra["best_val"] = {"step": step, "loss": loss}
+        save_checkpoint(run.dir / BEST_DIR, run.model, run.optimizer, config=run.config, vocab=run.splits.vocab,
+                        step=step, generator=run.generator, losses=run.losses, extra=run.extra)
+    best = run.extra["best_val"]
+    print(f"step {step}: val loss {loss:.4f} (best {best['loss']:.4f} at step {best['step']})", file=sys.stderr)
 
 
 def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callable | None = None) -> str:
@@ -306,7 +351,8 @@ def train_run(run: Run, checkpoint_every: int, log_every: int, callback: Callabl
     status = "done"
     with _deferred_sigint() as flag:
         while status == "done" and len(run.losses) < total:
-            status = _train_chunk(run, _next_stop(len(run.losses), total, checkpoint_every), callback, progress, flag)
+            status = _train_chunk(run, _next_stop(len(run.losses), total, checkpoint_every, run.train.eval_every),
+                                  callback, progress, flag)
             step = len(run.losses)
             if status == "interrupted" or (status == "done" and (step % checkpoint_every == 0 or step == total)):
                 flag["saving"] = True
@@ -341,7 +387,11 @@ def _train_chunk(run: Run, stop: int, callback: Callable | None, progress: Progr
         print(f"error: {e.describe()}; stopping. The last good checkpoint "
               f"(step {saved_step(run.dir)}) is kept; try a smaller --lr.", file=sys.stderr)
     run.extra["train_seconds"] += time.perf_counter() - t0
-    append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at)
+    if status == "done" and run.train.eval_every and len(run.losses) % run.train.eval_every == 0:
+        progress.close()
+        validate(run)
+    append_metrics(run.dir / "metrics.csv", step, run.losses[step:], run.lr_at,
+                   _val_losses(run) if run.train.eval_every else None)
     return "interrupted" if status == "done" and flag["stop"] else status
 
 
@@ -362,9 +412,10 @@ def report_losses(model: nn.Sequential, splits: Splits, test: bool) -> dict[str,
 def finish(run: Run, args: argparse.Namespace) -> dict:
     """Final losses, the loss plot, samples and summary.json."""
     losses = report_losses(run.model, run.splits, args.test)
-    plot_losses({"train (minibatch)": run.losses}, run.dir / "loss.png")
+    val = _val_losses(run)
+    plot_losses({"train (minibatch)": run.losses}, run.dir / "loss.png", points={"val": val} if val else None)
     names = sample_names(run.model, run.splits.vocab, run.model_config.block_size, args.samples,
-                         microtorch.Generator().manual_seed(run.train.seed))
+                         microtorch.Generator().manual_seed(run.train.seed), sequence=is_sequence(run.model_config))
     print(format_samples(names, set(run.train_words)))
     seconds = run.extra["train_seconds"]
     summary = {
@@ -376,6 +427,7 @@ def finish(run: Run, args: argparse.Namespace) -> dict:
         "initial_loss_predicted": run.extra.get("initial_loss_predicted"),
         "initial_loss_measured": run.extra.get("initial_loss_measured"),
         **losses,
+        **({"val_losses": run.extra["val_losses"], "best_val": run.extra["best_val"]} if val else {}),
         "note": "the checkpoint keeps the running BatchNorm statistics; *_calibrated losses use "
                 "statistics of the whole training set (calibrate_batchnorm)",
     }
@@ -398,7 +450,9 @@ def eval_only(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m makemore.train",
-        description="Train the makemore character MLP (the lecture's BatchNorm MLP by default) on microtorch.",
+        description="Train a makemore character model (the lecture's BatchNorm MLP by default; --type for the others) "
+                    "on microtorch.",
+        epilog=O.type_defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("data and run")
     O.add_data_options(g)
@@ -435,7 +489,7 @@ def main(argv: list[str] | None = None, callback: Callable | None = None) -> int
     the last good checkpoint is kept); 2 on bad input (settings, data, checkpoint, a locked
     run folder); 130 when interrupted."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = O.parse_args(parser, argv)
     _check_args(parser, args)
     try:
         if args.eval_only:

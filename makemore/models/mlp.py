@@ -182,7 +182,8 @@ def calibrate_batchnorm(model: nn.Sequential, X: microtorch.Tensor, batch_size: 
             for xb in batches(X, batch_size):
                 for before in layers[:k]:
                     xb = before(xb)
-                a = xb.numpy().astype(np.float64)  # (B, C)
+                a = xb.numpy().astype(np.float64)
+                a = a.reshape(-1, a.shape[-1])  # (B, C); (B, T, C) as B*T rows (wavenet's BatchNorm over batch and time)
                 nb, mb = len(a), a.mean(0)
                 d = mb - mean
                 mean = mean + d * (nb / (n + nb))

@@ -189,7 +189,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
         rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise _matmul_error((rows, x.shape[-1] if x.ndim else 1), tuple(reversed(w.shape)))
-    out = x @ w.T
+    # (B, T, in) as (B*T, in) rows: one BLAS call (numpy's batched matmul is ~3x slower here)
+    out = x @ w.T if x.ndim <= 2 else (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
     if bias is not None:
         out += bias._array
     if not _needs_grad(input, weight, *(() if bias is None else (bias,))):
@@ -201,7 +202,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         # dx = g W ; dW = g^T x ; db = sum of g over the batch dimensions
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        gx = (g @ w) if x_needs else None
+        gx = ((g2 @ w).reshape(x.shape) if g.ndim > 2 else g @ w) if x_needs else None
         gw = (g2.T @ x2) if w_needs else None
         if bias is None:
             return gx, gw
