@@ -82,23 +82,19 @@ from .ops import (
     unsqueeze,
     var,
 )
-from .dtypes import bool_ as bool
-from .dtypes import (
-    double,
-    float16,
-    float32,
-    float64,
-    half,
-    int8,
-    int16,
-    int32,
-    int64,
-    long,
-    short,
-    uint8,
-)
-from .dtypes import float32 as float
-from .dtypes import int32 as int
+from .dtypes import _BY_NAME as _DTYPES
+from .dtypes import dtype
+
+float32 = float = _DTYPES["float32"]
+float64 = double = _DTYPES["float64"]
+float16 = half = _DTYPES["float16"]
+int8 = _DTYPES["int8"]
+uint8 = _DTYPES["uint8"]
+int16 = short = _DTYPES["int16"]
+int32 = int = _DTYPES["int32"]
+int64 = long = _DTYPES["int64"]
+bool = _DTYPES["bool"]
+del _DTYPES
 from .tensor import Size, Tensor
 from .creation import (
     allclose,

@@ -23,7 +23,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None, pin_me
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like tensor(), but shares an ndarray's storage when no conversion is needed."""
     _check_device(device)
-    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data._array.dtype):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or _dtype(dtype) == data.dtype):
         return _new(data)
@@ -61,15 +61,15 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False, *, device=No
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    return _filled(t.shape, 0, dtype or t.dtype, requires_grad, device)
+    return _filled(t.shape, 0, dtype or t._array.dtype, requires_grad, device)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    return _filled(t.shape, 1, dtype or t.dtype, requires_grad, device)
+    return _filled(t.shape, 1, dtype or t._array.dtype, requires_grad, device)
 
 
 def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    return _filled(t.shape, fill_value, dtype or t.dtype, requires_grad, device)
+    return _filled(t.shape, fill_value, dtype or t._array.dtype, requires_grad, device)
 
 
 def empty_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:

@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from .dtypes import _public
+
 
 class Size(tuple):
     """A shape: a tuple of ints that prints as `torch.Size([3, 4])`, as in PyTorch."""
@@ -103,8 +105,8 @@ def printoptions(**kwargs):
 
 # ---------------------------------------------------------------------- names
 def _dtype_name(dtype) -> str:
-    """'torch.float32' for a dtype, as PyTorch prints it."""
-    return "torch." + np.dtype(dtype).name
+    """'torch.float32' for a dtype (a dtype object or a numpy dtype), as PyTorch prints it."""
+    return repr(_public(np.dtype(dtype)))
 
 
 _LEGACY_TYPES = {
@@ -115,7 +117,7 @@ _LEGACY_TYPES = {
 
 def _type_name(t) -> str:
     """PyTorch's legacy type name of a tensor: 'torch.FloatTensor', 'torch.LongTensor', ..."""
-    name = np.dtype(t.dtype).name
+    name = t._array.dtype.name
     return "torch." + _LEGACY_TYPES.get(name, name)
 
 

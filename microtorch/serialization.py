@@ -4,7 +4,7 @@ A file is a zip archive (stored, not compressed) of
   microtorch.json   {"format": "microtorch", "version": 1, "object": <the object, encoded>}
   tensors/<i>.npy   one numpy array per tensor (np.save, allow_pickle=False)
 What it can hold: tensors (and Parameters, keeping requires_grad), numpy arrays, None, bools,
-ints, floats (nan and inf too), strings, devices, and dicts (any of those keys, order kept),
+ints, floats (nan and inf too), strings, devices, dtypes, and dicts (any of those keys, order kept),
 OrderedDicts, lists and tuples of them: state dicts, optimizer states, checkpoints. Nothing is
 ever pickled, so loading a file cannot run code (weights_only is always in force). A tensor
 reached twice is stored once and loads as one tensor (views do not keep sharing storage).
@@ -28,12 +28,13 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .devices import _check_device, device
+from .dtypes import _by_name, dtype
 from .tensor import Tensor, _new
 
 _MANIFEST = "microtorch.json"
 _FORMAT = "microtorch"
 _VERSION = 1
-_ALLOWED = "tensors, numpy arrays, None, bools, ints, floats, strings, devices, and dicts, lists and tuples of them"
+_ALLOWED = "tensors, numpy arrays, None, bools, ints, floats, strings, devices, dtypes, and dicts, lists and tuples of them"
 
 
 class _Encoder:
@@ -77,6 +78,8 @@ class _Encoder:
             return self.encode(obj.item(), where)
         if isinstance(obj, device):
             return {"device": str(obj)}
+        if isinstance(obj, dtype):
+            return {"dtype": repr(obj).removeprefix("torch.")}
         if isinstance(obj, dict):
             items = [[self.encode(k, f"{where} (a key)"), self.encode(v, f"{where}[{k!r}]")] for k, v in obj.items()]
             for (key, _), original in zip(items, obj):
@@ -116,6 +119,8 @@ def _decode(data, arrays: list[np.ndarray], made: dict, where: str):
             return arrays[data["ndarray"]]
         if "device" in data:
             return device(data["device"])
+        if "dtype" in data:
+            return _by_name(data["dtype"])
         if "dict" in data:
             pairs = [(_decode(k, arrays, made, where), _decode(v, arrays, made, where)) for k, v in data["dict"]]
             return OrderedDict(pairs) if data.get("ordered") else dict(pairs)

@@ -29,7 +29,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .dtypes import *  # noqa: F401,F403  (float32, int64, ...: also importable from here, their old home)
-from .dtypes import _DEFAULT_FLOAT, _DTYPE_ALIASES, _PY_NUMBERS, _category, _dtype, _floating, _is_float, _promote, _promote_all, _scalar_dtype  # noqa: F401
+from .dtypes import _DEFAULT_FLOAT, _DTYPE_ALIASES, _PY_NUMBERS, _category, _dtype, _floating, _is_float, _promote, _promote_all, _public, _scalar_dtype  # noqa: F401
 from .grad_mode import _GradMode
 from .devices import CPU, _check_device, _parse_to
 from .generator import default_generator
@@ -526,8 +526,9 @@ class Tensor:
         return Size(self._array.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._array.dtype
+    def dtype(self):
+        """torch.float32, torch.int64, ...: a dtype object (inside microtorch, use _array.dtype)."""
+        return _public(self._array.dtype)
 
     @property
     def ndim(self) -> int:
@@ -758,7 +759,7 @@ class Tensor:
         return self._cast(bool_)
 
     def type(self, dtype=None):
-        return str(self.dtype) if dtype is None else self._cast(_dtype(dtype))
+        return _type_name(self) if dtype is None else self._cast(_dtype(dtype))
 
     def cpu(self) -> "Tensor":
         return self
@@ -1857,7 +1858,7 @@ class Tensor:
         if reduce != "add":
             raise NotImplementedError(f"microtorch: scatter(reduce={reduce!r}) is not supported; use reduce='add'")
         if src is None or not isinstance(src, Tensor):
-            src = _new(np.broadcast_to(np.asarray(src if value is None else value, dtype=self.dtype), tuple(index.shape)))
+            src = _new(np.broadcast_to(np.asarray(src if value is None else value, dtype=self._array.dtype), tuple(index.shape)))
         return self._scatter(dim, index, src, None, add=True)
 
     def _scatter_source(self, dim, index, src, value):
@@ -2110,7 +2111,7 @@ class Tensor:
             gx = np.where(cond, 0, g)
             if value_t is None:
                 return (gx,)
-            return gx, np.where(cond, g, 0).sum().reshape(value_t.shape).astype(value_t.dtype, copy=False)
+            return gx, np.where(cond, g, 0).sum().reshape(value_t.shape).astype(value_t._array.dtype, copy=False)
 
         if value_t is None:
             return _new(out, (self,), backward, "MaskedFillBackward0", (mask,) if isinstance(mask, Tensor) else None)
@@ -2120,7 +2121,7 @@ class Tensor:
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":
         lo, hi = (min, max) if min != max else (self._array.min(), self._array.max())
-        return _new(np.histogram(self._array, bins=bins, range=(lo, hi))[0].astype(self.dtype))
+        return _new(np.histogram(self._array, bins=bins, range=(lo, hi))[0].astype(self._array.dtype))
 
 
 def _basic_index_name(index) -> str:

@@ -26,5 +26,6 @@ def test_old_import_paths_still_work():
     assert autograd.enable_grad is grad_mode.enable_grad and autograd.set_grad_enabled is grad_mode.set_grad_enabled
     from microtorch.tensor import _dtype, float32, tensor, zeros_like
 
-    assert float32 is torch.float32 and _dtype(float) is torch.float32
+    # microtorch.tensor.float32 is the numpy dtype microtorch computes in; torch.float32 its dtype object
+    assert float32 == torch.float32 and _dtype(torch.float32) is float32 and _dtype(float) == torch.float64
     assert tensor([1.0]).tolist() == [1.0] and zeros_like(torch.ones(2)).tolist() == [0.0, 0.0]
