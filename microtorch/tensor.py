@@ -161,7 +161,7 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
     t._base = None
     if backward is not None and _GradMode.enabled:
         t._requires_grad = True
-        node = _tensor_new(_NODE_TYPES[name] if name is not None else _NamedFromClosure)
+        node = (_NODE_TYPES[name] if name is not None else _NamedFromClosure)()  # a call of the class: cheaper than object.__new__(cls)
         node._backward = backward
         n = len(parents)
         if n == 1:

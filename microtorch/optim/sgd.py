@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..creation import as_tensor
-from ..tensor import Tensor, _bump
+from ..tensor import Tensor, _bump, _changes
 from .optimizer import Optimizer, _run_closure
 
 
@@ -70,11 +70,18 @@ class SGD(Optimizer):
 
 def _plain_step(params: list[Tensor], lr: float) -> None:
     """The hot path: p -= lr * grad in place, nothing else (float32 stays float32)."""
+    bumped = 0
     for p in params:
         g = p._grad
         if g is not None:
             p._array -= lr * g
-            _bump(p)
+            vc = p._vc  # _bump(p), inlined: the parameter's version counter, then the global count
+            if vc is None:
+                p._vc = [1]
+            else:
+                vc[0] += 1
+            bumped += 1
+    _changes[0] += bumped
 
 
 def _momentum_buffer(state: dict, g: np.ndarray, momentum: float, dampening: float) -> np.ndarray:
