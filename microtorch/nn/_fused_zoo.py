@@ -1,10 +1,8 @@
-"""Fused ops for makemore's sequence models (transformer, BoW, RNN, GRU): each one op with a
+"""Fused ops for makemore's sequence models (transformer attention, BoW, RNN, GRU): each one op with a
 hand-derived backward, so a training step makes a handful of graph nodes per layer instead of
 dozens. Each agrees with its composition from primitive ops (tests/microtorch/nn/test_fused_zoo.py
 checks them against the composition, torch and gradcheck).
 
-    layer_norm_last(x, weight, bias, eps)      LayerNorm over the last dimension
-    gelu_tanh(x)                               GELU, tanh approximation (GPT-2's NewGELU)
     causal_attention(qkv, n_head)              masked multi-head self-attention from c_attn's output
     causal_mean(x)                             the running mean over time (makemore's CausalBoW)
     rnn_tanh_sequence(x, h0, weight, bias)     h_t = tanh(W [x_t, h_{t-1}] + b) over all t
@@ -17,110 +15,11 @@ import math
 import numpy as np
 
 from ..tensor import Tensor, _needs_grad, _new
+from .functional import _rowmax, _rowsum
 
-__all__ = ["layer_norm_last", "gelu_tanh", "causal_attention", "causal_mean", "rnn_tanh_sequence", "gru_sequence"]
+__all__ = ["causal_attention", "causal_mean", "rnn_tanh_sequence", "gru_sequence"]
 
 _sum = np.add.reduce
-_GELU_C = math.sqrt(2.0 / math.pi)
-_GELU_A = 0.044715
-
-
-_ONES: dict[tuple, np.ndarray] = {}
-
-
-def _rowsum(a: np.ndarray) -> np.ndarray:
-    """a summed over its last axis, keepdims, as one matmul with a ones column: numpy's
-    add.reduce over a short last axis pays a per-row overhead (3x slower at 64 columns)."""
-    key = (a.shape[-1], a.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = _ONES[key] = np.ones((a.shape[-1], 1), dtype=a.dtype)
-    return a @ ones
-
-
-def _rowmax(a: np.ndarray) -> np.ndarray:
-    """a's maximum over its last axis, keepdims, one column at a time: float32 maximum.reduce over
-    a short last axis is ~15x slower here (0.6 ms for (32, 4, 16, 16))."""
-    m = a[..., :1].copy()
-    for j in range(1, a.shape[-1]):
-        np.maximum(m, a[..., j:j + 1], out=m)
-    return m
-
-
-def _lead_sum(g: np.ndarray) -> np.ndarray:
-    """g summed over every dimension but the last (a broadcast parameter's gradient), as a ones
-    row times g's rows (3x faster than add.reduce over axis 0 at (512, 256))."""
-    rows = g.reshape(-1, g.shape[-1])
-    return _rowsum(rows.T)[:, 0]
-
-
-def layer_norm_last(input: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float = 1e-5) -> Tensor:
-    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimension (var biased).
-
-    With xhat = (x - mean) * r, r = 1/sqrt(var + eps) and gx = g * weight, the input gradient is
-    dx = r * (gx - mean(gx) - xhat * mean(gx * xhat)) (the mean and var terms' contributions);
-    dweight = sum(g * xhat), dbias = sum(g) over the leading dimensions."""
-    x = input._array
-    n = x.shape[-1]
-    if weight is not None and weight._array.shape != (n,):
-        raise RuntimeError(f"layer_norm: weight of shape {tuple(weight._array.shape)} for input of shape {tuple(x.shape)}")
-    mean = _rowsum(x) / n
-    xc = x - mean
-    var = _rowsum(xc * xc) / n
-    r = 1.0 / np.sqrt(var + np.asarray(eps, x.dtype))
-    xhat = xc * r
-    out = xhat * weight._array if weight is not None else xhat.copy()
-    if bias is not None:
-        out += bias._array
-    params = tuple(p for p in (weight, bias) if p is not None)
-    if not _needs_grad(input, *params):
-        return _new(out)
-
-    def backward(g):
-        gx = g * weight._array if weight is not None else g
-        mg = _rowsum(gx) / n
-        mgx = _rowsum(gx * xhat) / n
-        dx = r * (gx - mg - xhat * mgx)
-        grads = [dx]
-        if weight is not None:
-            grads.append(_lead_sum(g * xhat))
-        if bias is not None:
-            grads.append(_lead_sum(g))
-        return tuple(grads)
-
-    return _new(out, (input, *params), backward)
-
-
-def gelu_tanh(input: Tensor) -> Tensor:
-    """GELU's tanh approximation: y = x/2 (1 + tanh(u)), u = c (x + a x^3), c = sqrt(2/pi), a = 0.044715.
-
-    dy/dx = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 a x^2) with t = tanh(u)."""
-    x = input._array
-    t = x * x  # in place from here: one temporary for tanh(u), one for the output
-    t *= _GELU_A
-    t += 1.0
-    t *= x
-    t *= _GELU_C
-    np.tanh(t, out=t)
-    out = t + 1.0
-    out *= x
-    out *= 0.5
-    if not _needs_grad(input):
-        return _new(out)
-
-    def backward(g):
-        d = x * x  # (1 + 3 a x^2) c x (1 - t^2) / 2 + (1 + t) / 2
-        d *= 3 * _GELU_A
-        d += 1.0
-        d *= x
-        d *= 0.5 * _GELU_C
-        d *= 1.0 - t * t
-        d += 0.5
-        d += 0.5 * t
-        d *= g
-        return (d,)
-
-    return _new(out, (input,), backward)
 
 
 _MASKS: dict[int, np.ndarray] = {}

@@ -16,6 +16,33 @@ _REDUCTIONS = ("mean", "sum", "none")
 # are called directly (same results)
 _sum = np.add.reduce
 _max = np.maximum.reduce
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def _rowsum(a: np.ndarray) -> np.ndarray:
+    """a summed over its last axis, keepdims, as one matmul with a ones column: numpy's
+    add.reduce over a short last axis pays a per-row overhead (3x slower at 64 columns)."""
+    key = (a.shape[-1], a.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones((a.shape[-1], 1), dtype=a.dtype)
+    return a @ ones
+
+
+def _rowmax(a: np.ndarray) -> np.ndarray:
+    """a's maximum over its last axis, keepdims, one column at a time: float32 maximum.reduce over
+    a short last axis is ~15x slower here (0.6 ms for (32, 4, 16, 16))."""
+    m = a[..., :1].copy()
+    for j in range(1, a.shape[-1]):
+        np.maximum(m, a[..., j:j + 1], out=m)
+    return m
+
+
+def _lead_sum(g: np.ndarray) -> np.ndarray:
+    """g summed over every dimension but the last (a broadcast parameter's gradient), as a ones
+    row times g's rows (3x faster than add.reduce over axis 0 at (512, 256))."""
+    rows = g.reshape(-1, g.shape[-1])
+    return _rowsum(rows.T)[:, 0]
 _UNSIGNED = {np.dtype(t): np.dtype(t.replace("int", "uint")) for t in ("int8", "int16", "int32", "int64")}
 
 
@@ -99,9 +126,15 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError("approximate argument must be either none or tanh.")
     x = _floating_input(input, "GeluKernelImpl")
     if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
-        t = np.tanh(inner)
-        out = 0.5 * x * (1 + t)
+        t = x * x  # in place from here: one temporary for t = tanh(u), one for the output
+        t *= _GELU_KAPPA
+        t += 1.0
+        t *= x
+        t *= _SQRT_2_OVER_PI
+        np.tanh(t, out=t)
+        out = t + 1.0
+        out *= x
+        out *= 0.5
     else:
         cdf = (0.5 * (1 + _erf(x * _SQRT_HALF))).astype(x.dtype, copy=False)  # Phi(x)
         out = x * cdf
@@ -110,7 +143,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
     def backward(g):
         if approximate == "tanh":
-            slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
+            slope = x * x  # in place: (1 + 3 kappa x^2) sqrt(2/pi) x (1 - t^2) / 2 + (1 + t) / 2
+            slope *= 3 * _GELU_KAPPA
+            slope += 1.0
+            slope *= x
+            slope *= 0.5 * _SQRT_2_OVER_PI
+            slope *= 1.0 - t * t
+            slope += 0.5
+            slope += 0.5 * t
+            slope *= g
+            return (slope,)
         else:
             slope = cdf + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
         return (g * slope,)
@@ -358,32 +400,37 @@ def layer_norm(
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(p._array.shape)} and normalized_shape = {list(shape)}")
     axes = tuple(range(x.ndim - k, x.ndim))
     inv_d = 1.0 / math.prod(shape)
-    mean = _sum(x, axis=axes, keepdims=True) * inv_d  # (..., 1, ..., 1)
+    if k == 1 and x.dtype.kind == "f":  # the common case: row sums as matmuls (see _rowsum)
+        rowsum = _rowsum
+        leadsum = _lead_sum
+    else:
+        def rowsum(a):
+            return _sum(a, axis=axes, keepdims=True)
+
+        def leadsum(a):
+            return _sum(a, axis=batch_axes) if batch_axes else a
+    batch_axes = tuple(range(x.ndim - k))
+    mean = rowsum(x) * inv_d  # (..., 1, ..., 1)
     centered = x - mean
-    var = _sum(centered * centered, axis=axes, keepdims=True) * inv_d
+    var = rowsum(centered * centered) * inv_d
     inv_std = 1.0 / np.sqrt(var + eps)
     xhat = centered * inv_std  # (..., *normalized_shape)
     gamma = None if weight is None else weight._array
-    out = xhat if gamma is None else xhat * gamma
+    out = xhat.copy() if gamma is None else xhat * gamma
     if bias is not None:
-        out = out + bias._array
+        out += bias._array
     affine = tuple(p for p in (weight, bias) if p is not None)
     if not _needs_grad(input, *affine):
         return _new(out)
-    batch_axes = tuple(range(x.ndim - k))
 
     def backward(g):
         dxhat = g if gamma is None else g * gamma
-        dx = inv_std * (
-            dxhat
-            - _sum(dxhat, axis=axes, keepdims=True) * inv_d
-            - xhat * (_sum(dxhat * xhat, axis=axes, keepdims=True) * inv_d)
-        )
+        dx = inv_std * (dxhat - rowsum(dxhat) * inv_d - xhat * (rowsum(dxhat * xhat) * inv_d))
         grads = [dx]
         if weight is not None:
-            grads.append(_sum(g * xhat, axis=batch_axes) if batch_axes else g * xhat)
+            grads.append(leadsum(g * xhat))
         if bias is not None:
-            grads.append(_sum(g, axis=batch_axes) if batch_axes else g)
+            grads.append(leadsum(g))
         return tuple(grads)
 
     return _new(out, (input,) + affine, backward)

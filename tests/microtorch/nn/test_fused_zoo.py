@@ -16,11 +16,6 @@ def rand(*shape, seed=0, scale=1.0, grad=True):
 
 
 def test_gradchecks():
-    x = rand(2, 3, 5)
-    w, b = rand(5, seed=1), rand(5, seed=2)
-    assert gradcheck(lambda x, w, b: Z.layer_norm_last(x, w, b), (x, w, b))
-    assert gradcheck(lambda x: Z.layer_norm_last(x, None, None), (rand(4, 6, seed=3),))
-    assert gradcheck(Z.gelu_tanh, (rand(3, 4, seed=4, scale=2.0),))
     assert gradcheck(lambda a: Z.causal_attention(a, 2), (rand(2, 4, 12, seed=5),))
     assert gradcheck(Z.causal_mean, (rand(2, 5, 3, seed=6),))
     E, H = 3, 4
@@ -72,15 +67,6 @@ def test_fused_equals_composed(op, composed, args):
         assert np.allclose(t1.grad.numpy(), t2.grad.numpy(), atol=1e-9)
 
 
-def test_layer_norm_and_gelu_known_values():
-    # values from torch 2.13: F.layer_norm(x, (3,), w, b) and F.gelu(x, approximate='tanh')
-    x = microtorch.tensor([[1.0, 2.0, 4.0], [-1.0, 0.0, 0.5]])
-    y = Z.layer_norm_last(x, microtorch.tensor([1.0, 0.5, 2.0]), microtorch.tensor([0.0, 1.0, -1.0]))
-    assert np.allclose(y.numpy(), [[-1.0690, 0.8664, 1.6726], [-1.3363, 1.1336, 1.1381]], atol=1e-4)
-    g = Z.gelu_tanh(microtorch.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
-    assert np.allclose(g.numpy(), [-0.0454, -0.1543, 0.0, 0.8412, 2.9964], atol=1e-4)
-
-
 def test_against_torch():
     torch = pytest.importorskip("torch")
     a = rand(2, 5, 24, grad=False).numpy()
@@ -88,11 +74,6 @@ def test_against_torch():
     heads = [t.view(2, 5, 2, 4).transpose(1, 2) for t in (q, k, v)]
     ref = torch.nn.functional.scaled_dot_product_attention(*heads, is_causal=True).transpose(1, 2).reshape(2, 5, 8)
     assert np.allclose(Z.causal_attention(microtorch.tensor(a), 2).numpy(), ref.numpy(), atol=1e-12)
-    x = rand(4, 6, grad=False).numpy()
-    ref = torch.nn.functional.layer_norm(torch.tensor(x), (6,))
-    assert np.allclose(Z.layer_norm_last(microtorch.tensor(x), None, None).numpy(), ref.numpy(), atol=1e-10)
-    ref = torch.nn.functional.gelu(torch.tensor(x), approximate="tanh")
-    assert np.allclose(Z.gelu_tanh(microtorch.tensor(x)).numpy(), ref.numpy(), atol=1e-12)
 
 
 def test_shape_errors_name_the_shapes():
