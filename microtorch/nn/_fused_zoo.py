@@ -15,22 +15,11 @@ import math
 import numpy as np
 
 from ..tensor import Tensor, _needs_grad, _new
-from .functional import _rowmax, _rowsum
+from .functional import _attention_backward, _future, _masked_softmax
 
 __all__ = ["causal_attention", "causal_mean", "rnn_tanh_sequence", "gru_sequence"]
 
 _sum = np.add.reduce
-
-
-_MASKS: dict[int, np.ndarray] = {}
-
-
-def _future(T: int) -> np.ndarray:
-    """(T, T) True above the diagonal: the positions a causal query may not see."""
-    mask = _MASKS.get(T)
-    if mask is None:
-        mask = _MASKS[T] = np.triu(np.ones((T, T), dtype=bool), 1)
-    return mask
 
 
 def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
@@ -38,8 +27,9 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
 
     q, k, v are qkv's thirds, each split into n_head heads of size D = C / n_head:
     S = q k^T / sqrt(D) with S[t, s] = -inf for s > t, P = softmax(S), O = P v, heads side by side.
-    Backward: dv = P^T dO, dP = dO v^T, dS = P * (dP - rowsum(dP * P)) (softmax's Jacobian),
-    dq = dS k / sqrt(D), dk = dS^T q / sqrt(D)."""
+    It is F.scaled_dot_product_attention's math (functional._masked_softmax, _attention_backward,
+    derivation there) on the heads of the packed qkv, viewed rather than split: no split, view or
+    transpose nodes, and the three gradients are written straight into qkv's packed layout."""
     a = qkv._array
     if a.ndim != 3 or a.shape[-1] % (3 * n_head):
         raise RuntimeError(f"causal_attention: expected qkv of shape (B, T, 3 * C) with C divisible by n_head={n_head}, "
@@ -49,12 +39,8 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
     D = C // n_head
     heads = a.reshape(B, T, 3, n_head, D).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, D)
     q, k, v = heads[0], heads[1], heads[2]
-    scale = np.asarray(1.0 / math.sqrt(D), a.dtype)
-    s = (q @ k.transpose(0, 1, 3, 2)) * scale  # (B, H, T, T)
-    s[..., _future(T)] = -np.inf
-    s -= _rowmax(s)
-    p = np.exp(s, out=s)
-    p /= _rowsum(p)
+    scale = 1.0 / math.sqrt(D)
+    p = _masked_softmax((q @ k.transpose(0, 1, 3, 2)) * np.asarray(scale, a.dtype), _future(T, T))  # (B, H, T, T)
     o = p @ v  # (B, H, T, D)
     out = o.transpose(0, 2, 1, 3).reshape(B, T, C)
     if not _needs_grad(qkv):
@@ -62,13 +48,8 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
 
     def backward(g):
         go = g.reshape(B, T, n_head, D).transpose(0, 2, 1, 3)  # (B, H, T, D)
-        grad = np.empty((3, B, n_head, T, D), dtype=a.dtype)
-        np.matmul(p.transpose(0, 1, 3, 2), go, out=grad[2])  # dv
-        dp = go @ v.transpose(0, 1, 3, 2)  # (B, H, T, T)
-        ds = p * (dp - _rowsum(dp * p))
-        ds *= scale
-        np.matmul(ds, k, out=grad[0])  # dq
-        np.matmul(ds.transpose(0, 1, 3, 2), q, out=grad[1])  # dk
+        grad = np.empty((3, B, n_head, T, D), dtype=a.dtype)  # dq, dk, dv written in place, packed as qkv
+        _attention_backward(go, p, p, None, q, k, v, scale, False, out=tuple(grad))
         return (grad.transpose(1, 3, 0, 2, 4).reshape(B, T, C3),)
 
     return _new(out, (qkv,), backward)

@@ -443,6 +443,58 @@ def _int_tuple(value, function: str, argument: str) -> tuple:
     return tuple(int(n) for n in value)
 
 
+_FUTURE: dict[tuple, np.ndarray] = {}
+
+
+def _future(length: int, source: int) -> np.ndarray:
+    """(L, S) True above the diagonal: the keys a causal query may not see (upper-left aligned)."""
+    mask = _FUTURE.get((length, source))
+    if mask is None:
+        mask = _FUTURE[length, source] = ~np.tri(length, source, dtype=bool)
+    return mask
+
+
+def _masked_softmax(scores: np.ndarray, hidden: np.ndarray | None) -> np.ndarray:
+    """P = softmax(scores) over the last axis with the `hidden` positions (a bool array broadcastable
+    to the scores) at -inf, computed in place in scores (or in its broadcast copy). A row with
+    nothing to attend to (or an inf) gives zeros, as PyTorch's attention."""
+    if hidden is not None:
+        shape = np.broadcast_shapes(scores.shape, hidden.shape)
+        if shape != scores.shape:
+            scores = np.broadcast_to(scores, shape).copy()
+        np.copyto(scores, -np.inf, where=hidden)
+    row_max = _rowmax(scores) if scores.shape[-1] <= 64 else _max(scores, axis=-1, keepdims=True)
+    empty_rows = ~np.isfinite(row_max)
+    if empty_rows.any():
+        row_max[empty_rows] = 0
+    scores -= row_max
+    p = np.exp(scores, out=scores)
+    p /= np.maximum(_rowsum(p), np.finfo(p.dtype).tiny)
+    return p
+
+
+def _attention_backward(g, p, weights, keep_scale, q, k, v, scale: float, score_grad: bool, out=(None, None, None)) -> tuple:
+    """Attention's gradients (dq, dk, dv, dS or None) from dO = g, for O = A v, A = P * D (the
+    dropout scale D = keep_scale, or A = P), P = softmax(S), S = q k^T * scale (+ mask):
+      dv = A^T dO;  dA = dO v^T;  dP = dA * D;
+      dS = P * (dP - sum_j(dP * P))   (the softmax Jacobian, row by row);
+      dq = dS k * scale;  dk = dS^T q * scale.
+    dS is returned when score_grad (a float mask's gradient); out gives arrays for dq, dk, dv."""
+    dv = np.matmul(np.swapaxes(weights, -1, -2), g, out=out[2])
+    dp = g @ np.swapaxes(v, -1, -2)
+    if keep_scale is not None:
+        dp *= keep_scale
+    ds = p * (dp - _rowsum(dp * p))  # (..., L, S)
+    if score_grad:
+        dss = ds * np.asarray(scale, ds.dtype)
+    else:
+        dss = ds
+        dss *= np.asarray(scale, ds.dtype)  # in place: dS itself is not wanted
+    dq = np.matmul(dss, k, out=out[0])
+    dk = np.matmul(np.swapaxes(dss, -1, -2), q, out=out[1])
+    return dq, dk, dv, (ds if score_grad else None)
+
+
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -463,10 +515,9 @@ def scaled_dot_product_attention(
     fewer heads (dim -3) than query, each shared by a group of query heads.
 
     Fused rather than composed: one graph node, and only P is kept for backward. With
-    S = q k^T * scale + mask, P = softmax(S) (times the dropout scale D: A = P * D), O = A v:
-      dv = A^T dO;  dA = dO v^T;  dP = dA * D;
-      dS = P * (dP - sum_j(dP * P))   (the softmax Jacobian, row by row);
-      dq = dS k * scale;  dk = dS^T q * scale;  d(float mask) = dS, summed to the mask's shape.
+    S = q k^T * scale + mask, P = softmax(S) (_masked_softmax), O = P v; the backward's derivation
+    is _attention_backward's (shared with the zoo's causal_attention); d(float mask) = dS,
+    summed to the mask's shape.
     """
     q, k, v = query._array, key._array, value._array
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
@@ -491,24 +542,17 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = (q @ np.swapaxes(k, -1, -2)) * np.asarray(scale, dtype=q.dtype)  # (..., L, S)
     float_mask = None
-    allowed = None
+    hidden = None
     if is_causal:
-        allowed = np.tri(length, source, dtype=bool)
+        hidden = _future(length, source)
     elif attn_mask is not None:
         m = attn_mask._array
         if m.dtype == np.bool_:
-            allowed = m
+            hidden = ~m
         else:
             float_mask = attn_mask
             scores = scores + m.astype(q.dtype, copy=False)
-    if allowed is not None:
-        scores = np.where(allowed, scores, -np.inf)
-    row_max = _max(scores, axis=-1, keepdims=True)
-    empty_rows = ~np.isfinite(row_max)  # nothing to attend to (or an inf in the mask): zeros, as in PyTorch
-    if empty_rows.any():
-        row_max = np.where(empty_rows, 0, row_max)
-    p = np.exp(scores - row_max)
-    p /= np.maximum(_sum(p, axis=-1, keepdims=True), np.finfo(p.dtype).tiny)
+    p = _masked_softmax(scores, hidden)
     if dropout_p > 0.0:
         keep_scale = dropout(_new(np.ones_like(p)), dropout_p, True)._array  # the mask F.dropout would draw
         weights = p * keep_scale
@@ -522,13 +566,7 @@ def scaled_dot_product_attention(
     q_shape, k_shape, v_shape = query._array.shape, key._array.shape, value._array.shape
 
     def backward(g):
-        dv = np.swapaxes(weights, -1, -2) @ g
-        dp = g @ np.swapaxes(v, -1, -2)
-        if keep_scale is not None:
-            dp *= keep_scale
-        ds = p * (dp - _sum(dp * p, axis=-1, keepdims=True))  # (..., L, S)
-        dq = (ds @ k) * scale
-        dk = (np.swapaxes(ds, -1, -2) @ q) * scale
+        dq, dk, dv, ds = _attention_backward(g, p, weights, keep_scale, q, k, v, scale, float_mask is not None)
         if groups > 1:  # the query heads that shared a kv head add their gradients
             dk = dk.reshape(dk.shape[:-3] + (-1, groups) + dk.shape[-2:]).sum(axis=-3)
             dv = dv.reshape(dv.shape[:-3] + (-1, groups) + dv.shape[-2:]).sum(axis=-3)
