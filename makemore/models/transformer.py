@@ -8,7 +8,7 @@
 
 The state_dict keys are makemore.py's (transformer.h.0.attn.c_attn.weight, ..., and the mask
 buffer transformer.h.0.attn.bias of shape (1, 1, T, T)), so it loads strict into that module.
-Attention is one fused op (microtorch.nn._fused_zoo), LayerNorm and GELU are nn.LayerNorm and
+Attention is one fused op (microtorch.nn._sequence_ops), LayerNorm and GELU are nn.LayerNorm and
 nn.GELU('tanh') (single fused ops in microtorch.nn.functional). Init: PyTorch's
 defaults, as makemore.py (it does not re-initialise). config.dropout > 0 adds GPT-2's dropout
 (minGPT's; makemore.py removed it) on the embeddings and on each residual branch; its masks are
@@ -20,7 +20,7 @@ from __future__ import annotations
 import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
-from microtorch.nn import _fused_zoo as Z
+from microtorch.nn import _sequence_ops as seq
 
 from .base import SequenceConfig
 from .bow import MLP, causal_mask
@@ -49,7 +49,7 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
         """(B, T, C) -> (B, T, C); position t attends to positions <= t."""
-        return self.c_proj(Z.causal_attention(self.c_attn(x), self.n_head))
+        return self.c_proj(seq.causal_attention(self.c_attn(x), self.n_head))
 
 
 class Block(nn.Module):

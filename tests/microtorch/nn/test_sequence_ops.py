@@ -1,4 +1,4 @@
-"""The zoo's fused ops: float64 gradchecks, agreement with their composition from primitive
+"""The sequence ops (microtorch.nn._sequence_ops): float64 gradchecks, agreement with their composition from primitive
 ops, and (where torch is importable) with torch's results."""
 import math
 
@@ -7,7 +7,7 @@ import pytest
 
 import microtorch
 from microtorch.autograd import gradcheck
-from microtorch.nn import _fused_zoo as Z
+from microtorch.nn import _sequence_ops as seq
 
 
 def rand(*shape, seed=0, scale=1.0, grad=True):
@@ -16,13 +16,13 @@ def rand(*shape, seed=0, scale=1.0, grad=True):
 
 
 def test_gradchecks():
-    assert gradcheck(lambda a: Z.causal_attention(a, 2), (rand(2, 4, 12, seed=5),))
-    assert gradcheck(Z.causal_mean, (rand(2, 5, 3, seed=6),))
+    assert gradcheck(lambda a: seq.causal_attention(a, 2), (rand(2, 4, 12, seed=5),))
+    assert gradcheck(seq.causal_mean, (rand(2, 5, 3, seed=6),))
     E, H = 3, 4
     xs, h0 = rand(2, 5, E, seed=7), rand(1, H, seed=8, scale=0.5)
-    assert gradcheck(Z.rnn_tanh_sequence, (xs, h0, rand(H, E + H, seed=9, scale=0.5), rand(H, seed=10)))
+    assert gradcheck(seq.rnn_tanh_sequence, (xs, h0, rand(H, E + H, seed=9, scale=0.5), rand(H, seed=10)))
     ws = [rand(H, E + H, seed=11 + i, scale=0.5) if i % 2 == 0 else rand(H, seed=11 + i) for i in range(6)]
-    assert gradcheck(Z.gru_sequence, (xs, rand(2, H, seed=20), *ws))
+    assert gradcheck(seq.gru_sequence, (xs, rand(2, H, seed=20), *ws))
 
 
 def _composed_attention(qkv, n_head):
@@ -51,9 +51,9 @@ def _composed_gru(x, h, wz, bz, wr, br, wh, bh):
 
 
 @pytest.mark.parametrize("op, composed, args", [
-    (lambda a: Z.causal_attention(a, 4), lambda a: _composed_attention(a, 4), lambda: (rand(3, 6, 24),)),
-    (Z.causal_mean, lambda x: microtorch.stack([x[:, :t + 1].mean(1) for t in range(x.shape[1])], 1), lambda: (rand(2, 7, 3),)),
-    (Z.gru_sequence, _composed_gru, lambda: (rand(2, 6, 3), rand(1, 4, seed=1),
+    (lambda a: seq.causal_attention(a, 4), lambda a: _composed_attention(a, 4), lambda: (rand(3, 6, 24),)),
+    (seq.causal_mean, lambda x: microtorch.stack([x[:, :t + 1].mean(1) for t in range(x.shape[1])], 1), lambda: (rand(2, 7, 3),)),
+    (seq.gru_sequence, _composed_gru, lambda: (rand(2, 6, 3), rand(1, 4, seed=1),
                                              *(rand(4, 7, seed=2 + i) if i % 2 == 0 else rand(4, seed=2 + i) for i in range(6)))),
 ])
 def test_fused_equals_composed(op, composed, args):
@@ -73,11 +73,11 @@ def test_against_torch():
     q, k, v = torch.tensor(a).split(8, dim=2)
     heads = [t.view(2, 5, 2, 4).transpose(1, 2) for t in (q, k, v)]
     ref = torch.nn.functional.scaled_dot_product_attention(*heads, is_causal=True).transpose(1, 2).reshape(2, 5, 8)
-    assert np.allclose(Z.causal_attention(microtorch.tensor(a), 2).numpy(), ref.numpy(), atol=1e-12)
+    assert np.allclose(seq.causal_attention(microtorch.tensor(a), 2).numpy(), ref.numpy(), atol=1e-12)
 
 
 def test_shape_errors_name_the_shapes():
     with pytest.raises(RuntimeError, match=r"\(2, 3, 10\)"):
-        Z.causal_attention(rand(2, 3, 10), 4)
+        seq.causal_attention(rand(2, 3, 10), 4)
     with pytest.raises(RuntimeError, match=r"weight \(4, 5\)"):
-        Z.rnn_tanh_sequence(rand(2, 3, 3), rand(1, 4), rand(4, 5), rand(4))
+        seq.rnn_tanh_sequence(rand(2, 3, 3), rand(1, 4), rand(4, 5), rand(4))

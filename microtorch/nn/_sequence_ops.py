@@ -1,6 +1,6 @@
-"""Fused ops for makemore's sequence models (transformer attention, BoW, RNN, GRU): each one op with a
+"""Fused sequence ops for makemore's models (transformer attention, BoW, RNN, GRU): each one op with a
 hand-derived backward, so a training step makes a handful of graph nodes per layer instead of
-dozens. Each agrees with its composition from primitive ops (tests/microtorch/nn/test_fused_zoo.py
+dozens. Each agrees with its composition from primitive ops (tests/microtorch/nn/test_sequence_ops.py
 checks them against the composition, torch and gradcheck).
 
     causal_attention(qkv, n_head)              masked multi-head self-attention from c_attn's output
