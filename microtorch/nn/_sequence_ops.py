@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _needs_grad, _new
+from ..tensor import OUTPUT, Tensor, _needs_grad, _new
 from .functional import _attention_backward, _future, _masked_softmax
 
 __all__ = ["causal_attention", "causal_mean", "rnn_tanh_sequence", "gru_sequence"]
@@ -52,7 +52,7 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
         _attention_backward(go, p, p, None, q, k, v, scale, False, out=tuple(grad))
         return (grad.transpose(1, 3, 0, 2, 4).reshape(B, T, C3),)
 
-    return _new(out, (qkv,), backward)
+    return _new(out, (qkv,), backward, None, (qkv, OUTPUT))
 
 
 _AVERAGES: dict[tuple, np.ndarray] = {}
@@ -82,7 +82,7 @@ def causal_mean(input: Tensor) -> Tensor:
     def backward(g):
         return (a.T @ g,)
 
-    return _new(out, (input,), backward)
+    return _new(out, (input,), backward, None, ())  # reads no tensor: A is the op's own
 
 
 def _check_recurrence(x: np.ndarray, h0: np.ndarray, weight: np.ndarray, name: str) -> None:
@@ -127,7 +127,7 @@ def rnn_tanh_sequence(x: Tensor, h0: Tensor, weight: Tensor, bias: Tensor) -> Te
         dh0 = dh if ha.shape[0] == B else _sum(dh, axis=0, keepdims=True)
         return dx, dh0, np.concatenate([dwx, dwh], axis=1), _sum(da2, axis=0)
 
-    return _new(hs, (x, h0, weight, bias), backward)
+    return _new(hs, (x, h0, weight, bias), backward, None, (x, h0, weight, OUTPUT))
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -193,4 +193,4 @@ def gru_sequence(x: Tensor, h0: Tensor, wz: Tensor, bz: Tensor, wr: Tensor, br: 
         dWh = np.concatenate([dwx[2 * H:], dwh_h], axis=1)
         return dx, dh0, dWz, db[:H], dWr, db[H:2 * H], dWh, db[2 * H:]
 
-    return _new(hs, (x, h0, wz, bz, wr, br, wh, bh), backward)
+    return _new(hs, (x, h0, wz, bz, wr, br, wh, bh), backward, None, (x, h0, wz, wr, wh, OUTPUT))

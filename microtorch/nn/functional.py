@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from ..generator import Generator, default_generator
-from ..tensor import Tensor, _needs_grad, _new, _scatter_rows, _unbroadcast
+from ..tensor import OUTPUT, Tensor, _needs_grad, _new, _scatter_rows, _unbroadcast
 
 _REDUCTIONS = ("mean", "sum", "none")
 # ndarray.sum and .max call a Python wrapper of numpy's; on the hot path the ufunc reductions
@@ -157,7 +157,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
             slope = cdf + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
         return (g * slope,)
 
-    return _new(out, (input,), backward)
+    return _new(out, (input,), backward, None, (input,))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -194,7 +194,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     def backward(g):
         return (g * (s * (1 + x * (1 - s))),)
 
-    return _new(out, (input,), backward)
+    return _new(out, (input,), backward, None, (input,))
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator: Generator | None = None) -> Tensor:
@@ -433,7 +433,7 @@ def layer_norm(
             grads.append(leadsum(g))
         return tuple(grads)
 
-    return _new(out, (input,) + affine, backward)
+    return _new(out, (input,) + affine, backward, None, (input,) + affine)
 
 
 def _int_tuple(value, function: str, argument: str) -> tuple:
@@ -575,7 +575,7 @@ def scaled_dot_product_attention(
             grads += (_unbroadcast(ds, float_mask._array.shape),)
         return grads
 
-    return _new(out, parents, backward)
+    return _new(out, parents, backward, None, parents + (OUTPUT,))
 
 
 # ---------------------------------------------------------------------- losses

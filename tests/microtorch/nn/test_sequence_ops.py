@@ -81,3 +81,29 @@ def test_shape_errors_name_the_shapes():
         seq.causal_attention(rand(2, 3, 10), 4)
     with pytest.raises(RuntimeError, match=r"weight \(4, 5\)"):
         seq.rnn_tanh_sequence(rand(2, 3, 3), rand(1, 4), rand(4, 5), rand(4))
+
+
+def _changed_in_place_then_backward(op, args, changed):
+    tensors = [a * 1.0 for a in args]  # non-leaves, so that add_ is allowed
+    out = op(*tensors)
+    tensors[changed].add_(1.0)
+    out.sum().backward()
+
+
+@pytest.mark.parametrize("op, args, changed", [
+    (lambda a: seq.causal_attention(a, 2), lambda: (rand(2, 4, 12),), 0),
+    (seq.rnn_tanh_sequence, lambda: (rand(2, 5, 3), rand(1, 4), rand(4, 7), rand(4)), 0),
+    (seq.rnn_tanh_sequence, lambda: (rand(2, 5, 3), rand(1, 4), rand(4, 7), rand(4)), 2),
+    (seq.gru_sequence, lambda: (rand(2, 6, 3), rand(1, 4), *(rand(4, 7) if i % 2 == 0 else rand(4) for i in range(6))), 0),
+    (seq.gru_sequence, lambda: (rand(2, 6, 3), rand(1, 4), *(rand(4, 7) if i % 2 == 0 else rand(4) for i in range(6))), 6),
+])
+def test_in_place_change_of_a_saved_tensor_raises(op, args, changed):
+    # as PyTorch's composition would (its matmuls save their operands)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _changed_in_place_then_backward(op, args(), changed)
+
+
+def test_causal_mean_saves_no_tensor():
+    x = rand(2, 5, 3)
+    _changed_in_place_then_backward(seq.causal_mean, (x,), 0)  # backward reads only its own A
+    assert np.allclose(x.grad.numpy().sum(axis=(0, 2)), 3 * 2 * np.array([1 + 1/2 + 1/3 + 1/4 + 1/5, 1/2 + 1/3 + 1/4 + 1/5, 1/3 + 1/4 + 1/5, 1/4 + 1/5, 1/5]))
