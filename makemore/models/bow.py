@@ -16,7 +16,7 @@ import numpy as np
 
 import microtorch
 from microtorch import nn
-from microtorch.nn import _fused_zoo as Z
+from microtorch.nn import _sequence_ops as seq
 
 from .base import SequenceConfig
 
@@ -38,7 +38,7 @@ class CausalBoW(nn.Module):
         self.register_buffer("bias", causal_mask(config.block_size, 1))
 
     def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
-        return Z.causal_mean(x)
+        return seq.causal_mean(x)
 
 
 class MLP(nn.Module):

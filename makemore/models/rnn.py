@@ -6,7 +6,7 @@
 
 RNNCell: h' = tanh(xh_to_h([x, h])). GRUCell: r = sigmoid(xh_to_r([x, h])),
 hbar = tanh(xh_to_hbar([x, r * h])), z = sigmoid(xh_to_z([x, h])), h' = (1 - z) h + z hbar.
-The whole recurrence over time runs as one fused op (microtorch.nn._fused_zoo), so a
+The whole recurrence over time runs as one fused op (microtorch.nn._sequence_ops), so a
 training step builds a few graph nodes instead of ~15 per character; the cells' Linear
 layers hold the weights (state_dict keys as makemore.py's: cell.xh_to_h.weight, ...).
 Init: PyTorch's defaults, the start state zeros.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import microtorch
 from microtorch import nn
-from microtorch.nn import _fused_zoo as Z
+from microtorch.nn import _sequence_ops as seq
 
 from .base import SequenceConfig
 
@@ -32,7 +32,7 @@ class RNNCell(nn.Module):
 
     def sequence(self, emb: microtorch.Tensor, h0: microtorch.Tensor) -> microtorch.Tensor:
         """The hidden states (B, T, n_embd2) of the cell run over emb (B, T, n_embd) from h0."""
-        return Z.rnn_tanh_sequence(emb, h0, self.xh_to_h.weight, self.xh_to_h.bias)
+        return seq.rnn_tanh_sequence(emb, h0, self.xh_to_h.weight, self.xh_to_h.bias)
 
     def forward(self, xt: microtorch.Tensor, hprev: microtorch.Tensor) -> microtorch.Tensor:
         """One step: (B, n_embd), (B, n_embd2) -> (B, n_embd2)."""
@@ -52,7 +52,7 @@ class GRUCell(nn.Module):
     def sequence(self, emb: microtorch.Tensor, h0: microtorch.Tensor) -> microtorch.Tensor:
         """The hidden states (B, T, n_embd2) of the cell run over emb (B, T, n_embd) from h0."""
         z, r, hbar = self.xh_to_z, self.xh_to_r, self.xh_to_hbar
-        return Z.gru_sequence(emb, h0, z.weight, z.bias, r.weight, r.bias, hbar.weight, hbar.bias)
+        return seq.gru_sequence(emb, h0, z.weight, z.bias, r.weight, r.bias, hbar.weight, hbar.bias)
 
     def forward(self, xt: microtorch.Tensor, hprev: microtorch.Tensor) -> microtorch.Tensor:
         """One step: (B, n_embd), (B, n_embd2) -> (B, n_embd2)."""

@@ -8,7 +8,8 @@
 
 The state_dict keys are makemore.py's (transformer.h.0.attn.c_attn.weight, ..., and the mask
 buffer transformer.h.0.attn.bias of shape (1, 1, T, T)), so it loads strict into that module.
-Attention, LayerNorm and GELU are single fused ops (microtorch.nn._fused_zoo). Init: PyTorch's
+Attention is one fused op (microtorch.nn._sequence_ops), LayerNorm and GELU are nn.LayerNorm and
+nn.GELU('tanh') (single fused ops in microtorch.nn.functional). Init: PyTorch's
 defaults, as makemore.py (it does not re-initialise). config.dropout > 0 adds GPT-2's dropout
 (minGPT's; makemore.py removed it) on the embeddings and on each residual branch; its masks are
 drawn from the generator the model was built with (the run's: a resumed run draws the same).
@@ -19,36 +20,12 @@ from __future__ import annotations
 import microtorch
 import microtorch.nn.functional as F
 from microtorch import nn
-from microtorch.nn import _fused_zoo as Z
+from microtorch.nn import _sequence_ops as seq
 
 from .base import SequenceConfig
 from .bow import MLP, causal_mask
 
 TYPE = "transformer"
-
-
-class LayerNorm(nn.Module):
-    """LayerNorm over the last dimension, with PyTorch's parameters (weight ones, bias zeros)."""
-
-    def __init__(self, normalized_shape: int, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.normalized_shape = (normalized_shape,)
-        self.eps = eps
-        self.weight = nn.Parameter(microtorch.ones(normalized_shape))
-        self.bias = nn.Parameter(microtorch.zeros(normalized_shape))
-
-    def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
-        return Z.layer_norm_last(x, self.weight, self.bias, self.eps)
-
-    def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine=True"
-
-
-class NewGELU(nn.Module):
-    """GELU, tanh approximation (GPT-2's)."""
-
-    def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
-        return Z.gelu_tanh(x)
 
 
 class Dropout(nn.Dropout):
@@ -72,16 +49,16 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
         """(B, T, C) -> (B, T, C); position t attends to positions <= t."""
-        return self.c_proj(Z.causal_attention(self.c_attn(x), self.n_head))
+        return self.c_proj(seq.causal_attention(self.c_attn(x), self.n_head))
 
 
 class Block(nn.Module):
     def __init__(self, config: SequenceConfig, generator=None) -> None:
         super().__init__()
-        self.ln_1 = LayerNorm(config.n_embd)
+        self.ln_1 = nn.LayerNorm(config.n_embd)
         self.attn = CausalSelfAttention(config, generator)
-        self.ln_2 = LayerNorm(config.n_embd)
-        self.mlp = MLP(config.n_embd, 4 * config.n_embd, NewGELU(), generator)
+        self.ln_2 = nn.LayerNorm(config.n_embd)
+        self.mlp = MLP(config.n_embd, 4 * config.n_embd, nn.GELU('tanh'), generator)
         self.drop = Dropout(config.dropout, generator) if config.dropout else None
 
     def forward(self, x: microtorch.Tensor) -> microtorch.Tensor:
@@ -100,7 +77,7 @@ class Body(nn.Module):
         self.wte = nn.Embedding(config.vocab_size, config.n_embd, generator=generator)
         self.wpe = nn.Embedding(config.block_size, config.n_embd, generator=generator)
         self.h = nn.ModuleList([Block(config, generator) for _ in range(config.n_layer)])
-        self.ln_f = LayerNorm(config.n_embd)
+        self.ln_f = nn.LayerNorm(config.n_embd)
         self.drop = Dropout(config.dropout, generator) if config.dropout else None
 
 

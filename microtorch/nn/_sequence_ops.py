@@ -1,10 +1,8 @@
-"""Fused ops for makemore's sequence models (transformer, BoW, RNN, GRU): each one op with a
+"""Fused sequence ops for makemore's models (transformer attention, BoW, RNN, GRU): each one op with a
 hand-derived backward, so a training step makes a handful of graph nodes per layer instead of
-dozens. Each agrees with its composition from primitive ops (tests/microtorch/nn/test_fused_zoo.py
+dozens. Each agrees with its composition from primitive ops (tests/microtorch/nn/test_sequence_ops.py
 checks them against the composition, torch and gradcheck).
 
-    layer_norm_last(x, weight, bias, eps)      LayerNorm over the last dimension
-    gelu_tanh(x)                               GELU, tanh approximation (GPT-2's NewGELU)
     causal_attention(qkv, n_head)              masked multi-head self-attention from c_attn's output
     causal_mean(x)                             the running mean over time (makemore's CausalBoW)
     rnn_tanh_sequence(x, h0, weight, bias)     h_t = tanh(W [x_t, h_{t-1}] + b) over all t
@@ -16,122 +14,12 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _needs_grad, _new
+from ..tensor import OUTPUT, Tensor, _needs_grad, _new
+from .functional import _attention_backward, _future, _masked_softmax
 
-__all__ = ["layer_norm_last", "gelu_tanh", "causal_attention", "causal_mean", "rnn_tanh_sequence", "gru_sequence"]
+__all__ = ["causal_attention", "causal_mean", "rnn_tanh_sequence", "gru_sequence"]
 
 _sum = np.add.reduce
-_GELU_C = math.sqrt(2.0 / math.pi)
-_GELU_A = 0.044715
-
-
-_ONES: dict[tuple, np.ndarray] = {}
-
-
-def _rowsum(a: np.ndarray) -> np.ndarray:
-    """a summed over its last axis, keepdims, as one matmul with a ones column: numpy's
-    add.reduce over a short last axis pays a per-row overhead (3x slower at 64 columns)."""
-    key = (a.shape[-1], a.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = _ONES[key] = np.ones((a.shape[-1], 1), dtype=a.dtype)
-    return a @ ones
-
-
-def _rowmax(a: np.ndarray) -> np.ndarray:
-    """a's maximum over its last axis, keepdims, one column at a time: float32 maximum.reduce over
-    a short last axis is ~15x slower here (0.6 ms for (32, 4, 16, 16))."""
-    m = a[..., :1].copy()
-    for j in range(1, a.shape[-1]):
-        np.maximum(m, a[..., j:j + 1], out=m)
-    return m
-
-
-def _lead_sum(g: np.ndarray) -> np.ndarray:
-    """g summed over every dimension but the last (a broadcast parameter's gradient), as a ones
-    row times g's rows (3x faster than add.reduce over axis 0 at (512, 256))."""
-    rows = g.reshape(-1, g.shape[-1])
-    return _rowsum(rows.T)[:, 0]
-
-
-def layer_norm_last(input: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float = 1e-5) -> Tensor:
-    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimension (var biased).
-
-    With xhat = (x - mean) * r, r = 1/sqrt(var + eps) and gx = g * weight, the input gradient is
-    dx = r * (gx - mean(gx) - xhat * mean(gx * xhat)) (the mean and var terms' contributions);
-    dweight = sum(g * xhat), dbias = sum(g) over the leading dimensions."""
-    x = input._array
-    n = x.shape[-1]
-    if weight is not None and weight._array.shape != (n,):
-        raise RuntimeError(f"layer_norm: weight of shape {tuple(weight._array.shape)} for input of shape {tuple(x.shape)}")
-    mean = _rowsum(x) / n
-    xc = x - mean
-    var = _rowsum(xc * xc) / n
-    r = 1.0 / np.sqrt(var + np.asarray(eps, x.dtype))
-    xhat = xc * r
-    out = xhat * weight._array if weight is not None else xhat.copy()
-    if bias is not None:
-        out += bias._array
-    params = tuple(p for p in (weight, bias) if p is not None)
-    if not _needs_grad(input, *params):
-        return _new(out)
-
-    def backward(g):
-        gx = g * weight._array if weight is not None else g
-        mg = _rowsum(gx) / n
-        mgx = _rowsum(gx * xhat) / n
-        dx = r * (gx - mg - xhat * mgx)
-        grads = [dx]
-        if weight is not None:
-            grads.append(_lead_sum(g * xhat))
-        if bias is not None:
-            grads.append(_lead_sum(g))
-        return tuple(grads)
-
-    return _new(out, (input, *params), backward)
-
-
-def gelu_tanh(input: Tensor) -> Tensor:
-    """GELU's tanh approximation: y = x/2 (1 + tanh(u)), u = c (x + a x^3), c = sqrt(2/pi), a = 0.044715.
-
-    dy/dx = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 a x^2) with t = tanh(u)."""
-    x = input._array
-    t = x * x  # in place from here: one temporary for tanh(u), one for the output
-    t *= _GELU_A
-    t += 1.0
-    t *= x
-    t *= _GELU_C
-    np.tanh(t, out=t)
-    out = t + 1.0
-    out *= x
-    out *= 0.5
-    if not _needs_grad(input):
-        return _new(out)
-
-    def backward(g):
-        d = x * x  # (1 + 3 a x^2) c x (1 - t^2) / 2 + (1 + t) / 2
-        d *= 3 * _GELU_A
-        d += 1.0
-        d *= x
-        d *= 0.5 * _GELU_C
-        d *= 1.0 - t * t
-        d += 0.5
-        d += 0.5 * t
-        d *= g
-        return (d,)
-
-    return _new(out, (input,), backward)
-
-
-_MASKS: dict[int, np.ndarray] = {}
-
-
-def _future(T: int) -> np.ndarray:
-    """(T, T) True above the diagonal: the positions a causal query may not see."""
-    mask = _MASKS.get(T)
-    if mask is None:
-        mask = _MASKS[T] = np.triu(np.ones((T, T), dtype=bool), 1)
-    return mask
 
 
 def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
@@ -139,8 +27,9 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
 
     q, k, v are qkv's thirds, each split into n_head heads of size D = C / n_head:
     S = q k^T / sqrt(D) with S[t, s] = -inf for s > t, P = softmax(S), O = P v, heads side by side.
-    Backward: dv = P^T dO, dP = dO v^T, dS = P * (dP - rowsum(dP * P)) (softmax's Jacobian),
-    dq = dS k / sqrt(D), dk = dS^T q / sqrt(D)."""
+    It is F.scaled_dot_product_attention's math (functional._masked_softmax, _attention_backward,
+    derivation there) on the heads of the packed qkv, viewed rather than split: no split, view or
+    transpose nodes, and the three gradients are written straight into qkv's packed layout."""
     a = qkv._array
     if a.ndim != 3 or a.shape[-1] % (3 * n_head):
         raise RuntimeError(f"causal_attention: expected qkv of shape (B, T, 3 * C) with C divisible by n_head={n_head}, "
@@ -150,12 +39,8 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
     D = C // n_head
     heads = a.reshape(B, T, 3, n_head, D).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, D)
     q, k, v = heads[0], heads[1], heads[2]
-    scale = np.asarray(1.0 / math.sqrt(D), a.dtype)
-    s = (q @ k.transpose(0, 1, 3, 2)) * scale  # (B, H, T, T)
-    s[..., _future(T)] = -np.inf
-    s -= _rowmax(s)
-    p = np.exp(s, out=s)
-    p /= _rowsum(p)
+    scale = 1.0 / math.sqrt(D)
+    p = _masked_softmax((q @ k.transpose(0, 1, 3, 2)) * np.asarray(scale, a.dtype), _future(T, T))  # (B, H, T, T)
     o = p @ v  # (B, H, T, D)
     out = o.transpose(0, 2, 1, 3).reshape(B, T, C)
     if not _needs_grad(qkv):
@@ -163,16 +48,11 @@ def causal_attention(qkv: Tensor, n_head: int) -> Tensor:
 
     def backward(g):
         go = g.reshape(B, T, n_head, D).transpose(0, 2, 1, 3)  # (B, H, T, D)
-        grad = np.empty((3, B, n_head, T, D), dtype=a.dtype)
-        np.matmul(p.transpose(0, 1, 3, 2), go, out=grad[2])  # dv
-        dp = go @ v.transpose(0, 1, 3, 2)  # (B, H, T, T)
-        ds = p * (dp - _rowsum(dp * p))
-        ds *= scale
-        np.matmul(ds, k, out=grad[0])  # dq
-        np.matmul(ds.transpose(0, 1, 3, 2), q, out=grad[1])  # dk
+        grad = np.empty((3, B, n_head, T, D), dtype=a.dtype)  # dq, dk, dv written in place, packed as qkv
+        _attention_backward(go, p, p, None, q, k, v, scale, False, out=tuple(grad))
         return (grad.transpose(1, 3, 0, 2, 4).reshape(B, T, C3),)
 
-    return _new(out, (qkv,), backward)
+    return _new(out, (qkv,), backward, None, (qkv, OUTPUT))
 
 
 _AVERAGES: dict[tuple, np.ndarray] = {}
@@ -202,7 +82,7 @@ def causal_mean(input: Tensor) -> Tensor:
     def backward(g):
         return (a.T @ g,)
 
-    return _new(out, (input,), backward)
+    return _new(out, (input,), backward, None, ())  # reads no tensor: A is the op's own
 
 
 def _check_recurrence(x: np.ndarray, h0: np.ndarray, weight: np.ndarray, name: str) -> None:
@@ -247,7 +127,7 @@ def rnn_tanh_sequence(x: Tensor, h0: Tensor, weight: Tensor, bias: Tensor) -> Te
         dh0 = dh if ha.shape[0] == B else _sum(dh, axis=0, keepdims=True)
         return dx, dh0, np.concatenate([dwx, dwh], axis=1), _sum(da2, axis=0)
 
-    return _new(hs, (x, h0, weight, bias), backward)
+    return _new(hs, (x, h0, weight, bias), backward, None, (x, h0, weight, OUTPUT))
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -313,4 +193,4 @@ def gru_sequence(x: Tensor, h0: Tensor, wz: Tensor, bz: Tensor, wr: Tensor, br: 
         dWh = np.concatenate([dwx[2 * H:], dwh_h], axis=1)
         return dx, dh0, dWz, db[:H], dWr, db[H:2 * H], dWh, db[2 * H:]
 
-    return _new(hs, (x, h0, wz, bz, wr, br, wh, bh), backward)
+    return _new(hs, (x, h0, wz, bz, wr, br, wh, bh), backward, None, (x, h0, wz, wr, wh, OUTPUT))

@@ -1,4 +1,4 @@
-"""The zoo's fused ops: float64 gradchecks, agreement with their composition from primitive
+"""The sequence ops (microtorch.nn._sequence_ops): float64 gradchecks, agreement with their composition from primitive
 ops, and (where torch is importable) with torch's results."""
 import math
 
@@ -7,7 +7,7 @@ import pytest
 
 import microtorch
 from microtorch.autograd import gradcheck
-from microtorch.nn import _fused_zoo as Z
+from microtorch.nn import _sequence_ops as seq
 
 
 def rand(*shape, seed=0, scale=1.0, grad=True):
@@ -16,18 +16,13 @@ def rand(*shape, seed=0, scale=1.0, grad=True):
 
 
 def test_gradchecks():
-    x = rand(2, 3, 5)
-    w, b = rand(5, seed=1), rand(5, seed=2)
-    assert gradcheck(lambda x, w, b: Z.layer_norm_last(x, w, b), (x, w, b))
-    assert gradcheck(lambda x: Z.layer_norm_last(x, None, None), (rand(4, 6, seed=3),))
-    assert gradcheck(Z.gelu_tanh, (rand(3, 4, seed=4, scale=2.0),))
-    assert gradcheck(lambda a: Z.causal_attention(a, 2), (rand(2, 4, 12, seed=5),))
-    assert gradcheck(Z.causal_mean, (rand(2, 5, 3, seed=6),))
+    assert gradcheck(lambda a: seq.causal_attention(a, 2), (rand(2, 4, 12, seed=5),))
+    assert gradcheck(seq.causal_mean, (rand(2, 5, 3, seed=6),))
     E, H = 3, 4
     xs, h0 = rand(2, 5, E, seed=7), rand(1, H, seed=8, scale=0.5)
-    assert gradcheck(Z.rnn_tanh_sequence, (xs, h0, rand(H, E + H, seed=9, scale=0.5), rand(H, seed=10)))
+    assert gradcheck(seq.rnn_tanh_sequence, (xs, h0, rand(H, E + H, seed=9, scale=0.5), rand(H, seed=10)))
     ws = [rand(H, E + H, seed=11 + i, scale=0.5) if i % 2 == 0 else rand(H, seed=11 + i) for i in range(6)]
-    assert gradcheck(Z.gru_sequence, (xs, rand(2, H, seed=20), *ws))
+    assert gradcheck(seq.gru_sequence, (xs, rand(2, H, seed=20), *ws))
 
 
 def _composed_attention(qkv, n_head):
@@ -56,9 +51,9 @@ def _composed_gru(x, h, wz, bz, wr, br, wh, bh):
 
 
 @pytest.mark.parametrize("op, composed, args", [
-    (lambda a: Z.causal_attention(a, 4), lambda a: _composed_attention(a, 4), lambda: (rand(3, 6, 24),)),
-    (Z.causal_mean, lambda x: microtorch.stack([x[:, :t + 1].mean(1) for t in range(x.shape[1])], 1), lambda: (rand(2, 7, 3),)),
-    (Z.gru_sequence, _composed_gru, lambda: (rand(2, 6, 3), rand(1, 4, seed=1),
+    (lambda a: seq.causal_attention(a, 4), lambda a: _composed_attention(a, 4), lambda: (rand(3, 6, 24),)),
+    (seq.causal_mean, lambda x: microtorch.stack([x[:, :t + 1].mean(1) for t in range(x.shape[1])], 1), lambda: (rand(2, 7, 3),)),
+    (seq.gru_sequence, _composed_gru, lambda: (rand(2, 6, 3), rand(1, 4, seed=1),
                                              *(rand(4, 7, seed=2 + i) if i % 2 == 0 else rand(4, seed=2 + i) for i in range(6)))),
 ])
 def test_fused_equals_composed(op, composed, args):
@@ -72,31 +67,43 @@ def test_fused_equals_composed(op, composed, args):
         assert np.allclose(t1.grad.numpy(), t2.grad.numpy(), atol=1e-9)
 
 
-def test_layer_norm_and_gelu_known_values():
-    # values from torch 2.13: F.layer_norm(x, (3,), w, b) and F.gelu(x, approximate='tanh')
-    x = microtorch.tensor([[1.0, 2.0, 4.0], [-1.0, 0.0, 0.5]])
-    y = Z.layer_norm_last(x, microtorch.tensor([1.0, 0.5, 2.0]), microtorch.tensor([0.0, 1.0, -1.0]))
-    assert np.allclose(y.numpy(), [[-1.0690, 0.8664, 1.6726], [-1.3363, 1.1336, 1.1381]], atol=1e-4)
-    g = Z.gelu_tanh(microtorch.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
-    assert np.allclose(g.numpy(), [-0.0454, -0.1543, 0.0, 0.8412, 2.9964], atol=1e-4)
-
-
 def test_against_torch():
     torch = pytest.importorskip("torch")
     a = rand(2, 5, 24, grad=False).numpy()
     q, k, v = torch.tensor(a).split(8, dim=2)
     heads = [t.view(2, 5, 2, 4).transpose(1, 2) for t in (q, k, v)]
     ref = torch.nn.functional.scaled_dot_product_attention(*heads, is_causal=True).transpose(1, 2).reshape(2, 5, 8)
-    assert np.allclose(Z.causal_attention(microtorch.tensor(a), 2).numpy(), ref.numpy(), atol=1e-12)
-    x = rand(4, 6, grad=False).numpy()
-    ref = torch.nn.functional.layer_norm(torch.tensor(x), (6,))
-    assert np.allclose(Z.layer_norm_last(microtorch.tensor(x), None, None).numpy(), ref.numpy(), atol=1e-10)
-    ref = torch.nn.functional.gelu(torch.tensor(x), approximate="tanh")
-    assert np.allclose(Z.gelu_tanh(microtorch.tensor(x)).numpy(), ref.numpy(), atol=1e-12)
+    assert np.allclose(seq.causal_attention(microtorch.tensor(a), 2).numpy(), ref.numpy(), atol=1e-12)
 
 
 def test_shape_errors_name_the_shapes():
     with pytest.raises(RuntimeError, match=r"\(2, 3, 10\)"):
-        Z.causal_attention(rand(2, 3, 10), 4)
+        seq.causal_attention(rand(2, 3, 10), 4)
     with pytest.raises(RuntimeError, match=r"weight \(4, 5\)"):
-        Z.rnn_tanh_sequence(rand(2, 3, 3), rand(1, 4), rand(4, 5), rand(4))
+        seq.rnn_tanh_sequence(rand(2, 3, 3), rand(1, 4), rand(4, 5), rand(4))
+
+
+def _changed_in_place_then_backward(op, args, changed):
+    tensors = [a * 1.0 for a in args]  # non-leaves, so that add_ is allowed
+    out = op(*tensors)
+    tensors[changed].add_(1.0)
+    out.sum().backward()
+
+
+@pytest.mark.parametrize("op, args, changed", [
+    (lambda a: seq.causal_attention(a, 2), lambda: (rand(2, 4, 12),), 0),
+    (seq.rnn_tanh_sequence, lambda: (rand(2, 5, 3), rand(1, 4), rand(4, 7), rand(4)), 0),
+    (seq.rnn_tanh_sequence, lambda: (rand(2, 5, 3), rand(1, 4), rand(4, 7), rand(4)), 2),
+    (seq.gru_sequence, lambda: (rand(2, 6, 3), rand(1, 4), *(rand(4, 7) if i % 2 == 0 else rand(4) for i in range(6))), 0),
+    (seq.gru_sequence, lambda: (rand(2, 6, 3), rand(1, 4), *(rand(4, 7) if i % 2 == 0 else rand(4) for i in range(6))), 6),
+])
+def test_in_place_change_of_a_saved_tensor_raises(op, args, changed):
+    # as PyTorch's composition would (its matmuls save their operands)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _changed_in_place_then_backward(op, args(), changed)
+
+
+def test_causal_mean_saves_no_tensor():
+    x = rand(2, 5, 3)
+    _changed_in_place_then_backward(seq.causal_mean, (x,), 0)  # backward reads only its own A
+    assert np.allclose(x.grad.numpy().sum(axis=(0, 2)), 3 * 2 * np.array([1 + 1/2 + 1/3 + 1/4 + 1/5, 1/2 + 1/3 + 1/4 + 1/5, 1/3 + 1/4 + 1/5, 1/4 + 1/5, 1/5]))
