@@ -2457,7 +2457,11 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
     a node is popped every consumer has already added its share of the node's gradient. This is
     a topological order without a separate sort, and iterative, so deep graphs work.
     """
-    grads, heap = _start(roots, seeds, None)
+    if len(roots) == 1 and (root := roots[0])._base is None and root._node is not None:  # loss.backward(): one root with a node
+        node = root._node
+        grads, heap = {node: seeds[0]}, [(-node._seq, node)]
+    else:
+        grads, heap = _start(roots, seeds, None)
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(node)
