@@ -23,7 +23,7 @@ import warnings
 import weakref
 from collections import namedtuple
 from heapq import heappop, heappush
-from itertools import count
+from sys import getrefcount
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -35,7 +35,16 @@ from .devices import CPU, _check_device, _parse_to
 from .generator import default_generator
 from .printing import Size, _type_name, tensor_repr
 
-_next_seq = count().__next__  # creation order of graph nodes, for backward's visiting order
+_seq = 0  # the last graph node's creation number (backward visits newest first); _new bumps it inline
+
+
+def _next_seq() -> int:
+    """The next node's creation number."""
+    global _seq
+    _seq += 1
+    return _seq
+
+
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
@@ -85,15 +94,17 @@ class _NamedFromClosure(Node):
         return "".join(word.capitalize() for word in op.strip("_").split("_")) + "Backward0"
 
 
-class _NodeTypes(dict):
-    """name -> Node subclass of that name, made on first use, so type(grad_fn).__name__ is the name."""
-
-    def __missing__(self, name: str) -> type:
-        cls = self[name] = type(name, (Node,), {"__slots__": (), "__module__": __name__})
-        return cls
+_NODE_TYPES: dict = {}  # name -> Node subclass of that name, so type(grad_fn).__name__ is the name (a plain dict: cheaper lookups)
 
 
-_NODE_TYPES = _NodeTypes()
+def _node_type(name: str) -> type:
+    """The Node subclass called name, made on first use."""
+    cls = _NODE_TYPES.get(name)
+    if cls is None:
+        cls = _NODE_TYPES[name] = type(name, (Node,), {"__slots__": (), "__module__": __name__})
+    return cls
+
+
 _NODE_TYPES["CopySlices"] = type("CopySlices", (Node,), {"__slots__": (), "__module__": __name__, "name": lambda self: "torch::autograd::CopySlices"})
 _METADATA: "weakref.WeakKeyDictionary[Node, dict]" = weakref.WeakKeyDictionary()
 _FREED = object()  # _saved of a node whose saved state backward released
@@ -153,6 +164,7 @@ def _edge(t: "Tensor"):
 
 def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None = None, saved=None) -> "Tensor":
     """Wrap an op's output array; record the graph when given a backward and grad mode is on."""
+    global _seq
     t = _tensor_new(Tensor)
     t._array = array
     t._grad = None
@@ -161,7 +173,13 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
     t._base = None
     if backward is not None and _GradMode.enabled:
         t._requires_grad = True
-        node = (_NODE_TYPES[name] if name is not None else _NamedFromClosure)()  # a call of the class: cheaper than object.__new__(cls)
+        if name is None:
+            node = _NamedFromClosure()
+        else:
+            try:
+                node = _NODE_TYPES[name]()  # a call of the class: cheaper than object.__new__(cls)
+            except KeyError:
+                node = _node_type(name)()
         node._backward = backward
         n = len(parents)
         if n == 1:
@@ -182,7 +200,8 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
             )
         else:
             node._next = tuple([(p._node or p) if p._requires_grad and p._base is None else _edge(p) for p in parents])
-        node._seq = _next_seq()
+        _seq += 1
+        node._seq = _seq
         node._retain = None
         if saved is None:
             node._saved = ()
@@ -190,7 +209,7 @@ def _new(array: np.ndarray, parents: tuple = (), backward=None, name: str | None
             n = len(saved)
             if n == 1:
                 if saved[0] is OUTPUT:  # the output's stand-in: its counter and array (not the output, which holds the node)
-                    standin = _tensor_new(_SavedOutput)
+                    standin = _SavedOutput()  # a call of the class: cheaper than object.__new__
                     standin._vc = t._vc = [0]
                     standin._array = array
                     node._saved = (standin,)
@@ -221,7 +240,7 @@ def _save(node: Node, saved: tuple, out: "Tensor") -> None:
     entries = []
     for s in saved:
         if s is OUTPUT:
-            s = _tensor_new(_SavedOutput)
+            s = _SavedOutput()  # a call of the class: cheaper than object.__new__
             s._vc = out._vc = [0]
             s._array = out._array
         entries.append(s)
@@ -2304,7 +2323,7 @@ def _as_strided_node(view: "Tensor", base: "Tensor") -> Node:
         grad[pos] = g
         return (grad.reshape(shape),)
 
-    node = _tensor_new(_NODE_TYPES["AsStridedBackward0"])
+    node = _tensor_new(_node_type("AsStridedBackward0"))
     node._backward, node._next, node._seq, node._retain, node._saved = backward, (_edge(base),), _next_seq(), None, None
     return node
 
@@ -2383,7 +2402,7 @@ def _copy_slices(base: "Tensor", view: "Tensor", node: Node) -> Node:
         old[pos] = 0 if grads[0] is None else grads[0]
         return (old.reshape(g.shape),) + tuple(grads[1:])
 
-    slices = _tensor_new(_NODE_TYPES["CopySlices"])
+    slices = _tensor_new(_node_type("CopySlices"))
     slices._backward, slices._seq, slices._retain = backward, _next_seq(), None
     slices._next = (_edge(base),) + node._next[1:]
     slices._saved = node._saved
@@ -2438,7 +2457,11 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
     a node is popped every consumer has already added its share of the node's gradient. This is
     a topological order without a separate sort, and iterative, so deep graphs work.
     """
-    grads, heap = _start(roots, seeds, None)
+    if len(roots) == 1 and (root := roots[0])._base is None and root._node is not None:  # loss.backward(): one root with a node
+        node = root._node
+        grads, heap = {node: seeds[0]}, [(-node._seq, node)]
+    else:
+        grads, heap = _start(roots, seeds, None)
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(node)
@@ -2458,12 +2481,35 @@ def _run_backward(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain
             if pg is None or edge is None:
                 continue
             if isinstance(edge, Tensor):
-                _accumulate(edge, pg)
+                if (
+                    edge._grad is None and type(pg) is _ndarray and getrefcount(pg) == _ALONE and pg.dtype == edge._array.dtype
+                    and ((b := pg.base) is None or type(b) is _ndarray and b.base is None and getrefcount(b) == _BASE_ALONE) and pg.flags.writeable
+                ):
+                    edge._grad = pg  # nothing else holds pg or its memory: it becomes .grad uncopied (PyTorch's AccumulateGrad steals too)
+                else:
+                    _accumulate(edge, pg)
             elif edge in grads:
                 grads[edge] = grads[edge] + pg
             else:
                 grads[edge] = pg
                 heappush(heap, (-edge._seq, edge))
+
+
+def _alone_counts() -> tuple[int, int]:
+    """sys.getrefcount of an array held only by the backward's result, in _run_backward's loop
+    (the result, the zip's reused pair, the loop variable, the call's argument: 4 on CPython 3.11),
+    and of a base held only by that array's view (the view, the local b, the argument: 3), measured
+    the same way here so that another interpreter cannot make a shared array look alone."""
+    counts = []
+    for _edge_, pg in zip((None,), (np.empty(2)[:1],)):
+        counts.append(getrefcount(pg))
+        b = pg.base
+        counts.append(getrefcount(b))
+    return counts[0], counts[1]
+
+
+_ndarray = np.ndarray
+_ALONE, _BASE_ALONE = _alone_counts()
 
 
 def _run_grad(roots: Sequence["Tensor"], seeds: Sequence[np.ndarray], retain_graph: bool, capture: dict) -> None:
@@ -2573,7 +2619,9 @@ def _seed(output: "Tensor", gradient) -> np.ndarray:
     if gradient is None:
         if output._array.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return np.ones_like(output._array)
+        seed = np.empty(output._array.shape, output._array.dtype)  # np.ones_like in two C calls
+        seed.fill(1)
+        return seed
     seed = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
     if seed.shape != output._array.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output has shape {tuple(seed.shape)} and output has shape {tuple(output.shape)}")
