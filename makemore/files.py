@@ -12,6 +12,8 @@ import errno
 import os
 from pathlib import Path
 
+from microtorch.serialization import _fsync_folder as fsync_dir  # a rename made durable: one helper for both writers
+
 __all__ = ["commit_bytes", "named_errors", "os_error_line", "remove_stale_temporaries", "fsync_dir"]
 
 
@@ -32,20 +34,6 @@ def os_error_line(e: OSError) -> str:
     if e.filename is None:
         return reason
     return f"{e.filename}: {reason}" + (f" (-> {e.filename2})" if e.filename2 else "")
-
-
-def fsync_dir(folder: str | os.PathLike) -> None:
-    """Make a rename durable (a no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_file(path: Path, data: bytes) -> None:
